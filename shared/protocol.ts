@@ -1,0 +1,176 @@
+// Wire protocol between agent and hub (and the hub's live feed to browsers).
+// Every message is one JSON text frame with `type` and `v` (the protocol version). The hub
+// validates every inbound frame against these schemas and answers an invalid one with an
+// `error` frame; it never trusts an agent's or a browser's shape.
+//
+// Delivery: each batch carries a per-device sequence number that only grows, also across
+// agent restarts. The hub acks a batch only once it is committed to SQLite, and acks (without
+// storing again) a batch it already has, so resending is always safe. That is what lets a
+// durable spool on the agent simply replay whatever was not acked.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Largest frame the hub accepts from an agent; a batch of 1000 samples × 200 values fits. */
+export const MAX_AGENT_FRAME_BYTES = 4 * 1024 * 1024;
+export const MAX_SAMPLES_PER_BATCH = 1000;
+export const MAX_VALUES_PER_SAMPLE = 2000;
+
+export const METRIC_NAME_RE = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
+export const DEVICE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+const version = z.literal(PROTOCOL_VERSION);
+const metricName = z.string().max(128).regex(METRIC_NAME_RE, 'metric names are dotted lowercase segments of [a-z0-9_]');
+const shortText = z.string().max(256);
+
+export const SampleSchema = z.object({
+  /** Device clock, ms since the epoch. */
+  t: z.number().int().nonnegative(),
+  /** Metric name → value, in the catalog's base unit. Absent means "not reported". */
+  m: z
+    .record(metricName, z.number())
+    .refine((m) => Object.keys(m).length <= MAX_VALUES_PER_SAMPLE, `at most ${MAX_VALUES_PER_SAMPLE} values per sample`),
+});
+export type Sample = z.infer<typeof SampleSchema>;
+
+export const GpuInventorySchema = z.object({
+  index: z.number().int().nonnegative(),
+  name: shortText,
+  uuid: shortText.optional(),
+  memTotalBytes: z.number().nonnegative().optional(),
+  driver: shortText.optional(),
+});
+
+/** Static facts read once at agent start-up (systeminformation and tools' own listings). */
+export const InventorySchema = z.object({
+  os: z
+    .object({ platform: shortText, distro: shortText, release: shortText, kernel: shortText, arch: shortText })
+    .partial()
+    .optional(),
+  cpu: z
+    .object({
+      manufacturer: shortText,
+      brand: shortText,
+      cores: z.number().int().nonnegative(),
+      physicalCores: z.number().int().nonnegative(),
+      speedMaxMHz: z.number().nonnegative(),
+    })
+    .partial()
+    .optional(),
+  system: z.object({ manufacturer: shortText, model: shortText, virtual: z.boolean() }).partial().optional(),
+  board: z.object({ manufacturer: shortText, model: shortText }).partial().optional(),
+  memTotalBytes: z.number().nonnegative().optional(),
+  gpus: z.array(GpuInventorySchema).max(64).optional(),
+});
+export type Inventory = z.infer<typeof InventorySchema>;
+
+export const HelloSchema = z.object({
+  type: z.literal('hello'),
+  v: version,
+  device: z.object({
+    /** Stable id, generated once per device and kept in the agent's state directory. */
+    id: z.string().regex(DEVICE_ID_RE, 'device ids are 1–64 characters of [A-Za-z0-9_.-]'),
+    name: z.string().min(1).max(128),
+    hostname: shortText.optional(),
+  }),
+  agent: z.object({ version: z.string().max(64) }),
+  intervalMs: z.number().int().min(100).max(3_600_000),
+  /** Names of the collectors that found something on this device. */
+  capabilities: z.array(z.string().max(64)).max(100),
+  inventory: InventorySchema,
+  /** Agent clock at send time, so the hub can estimate the device's clock offset. */
+  clock: z.number(),
+});
+export type Hello = z.infer<typeof HelloSchema>;
+
+export const BatchSchema = z.object({
+  type: z.literal('batch'),
+  v: version,
+  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  samples: z.array(SampleSchema).min(1).max(MAX_SAMPLES_PER_BATCH),
+  /** Samples the agent had to drop (buffer full) since its previous batch: never silent. */
+  dropped: z.number().int().nonnegative().optional(),
+});
+export type Batch = z.infer<typeof BatchSchema>;
+
+export const AgentMessageSchema = z.discriminatedUnion('type', [HelloSchema, BatchSchema]);
+export type AgentMessage = z.infer<typeof AgentMessageSchema>;
+
+// Hub → agent. The agent validates these too: a hub is a peer, not an authority on shapes.
+export const WelcomeSchema = z.object({
+  type: z.literal('welcome'),
+  v: version,
+  /** Highest sequence number the hub has committed for this device, or null for a new one. */
+  lastSeq: z.number().int().nonnegative().nullable(),
+  hubTime: z.number(),
+});
+export type Welcome = z.infer<typeof WelcomeSchema>;
+
+export const AckSchema = z.object({ type: z.literal('ack'), v: version, seq: z.number().int().positive() });
+export type Ack = z.infer<typeof AckSchema>;
+
+export const ErrorCodeSchema = z.enum([
+  'bad_json',
+  'invalid_message',
+  'unsupported_version',
+  'hello_required',
+  'store_unavailable',
+  'too_large',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export const ErrorFrameSchema = z.object({
+  type: z.literal('error'),
+  v: version,
+  code: ErrorCodeSchema,
+  message: z.string(),
+  /** The batch the error is about, when there is one. */
+  seq: z.number().int().positive().optional(),
+});
+export type ErrorFrame = z.infer<typeof ErrorFrameSchema>;
+
+export const HubMessageSchema = z.discriminatedUnion('type', [WelcomeSchema, AckSchema, ErrorFrameSchema]);
+export type HubMessage = z.infer<typeof HubMessageSchema>;
+
+/** Browser → hub on the live socket: which devices' samples to stream ('*' = all). */
+export const SubscribeSchema = z.object({
+  type: z.literal('subscribe'),
+  v: version,
+  devices: z.union([z.literal('*'), z.array(z.string().regex(DEVICE_ID_RE)).max(1000)]),
+});
+export type Subscribe = z.infer<typeof SubscribeSchema>;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
+
+/**
+ * Parses and validates one text frame. Never throws: malformed JSON, a wrong version and a
+ * wrong shape each come back as a code and a message fit for an error frame.
+ */
+export function parseFrame<T>(schema: z.ZodType<T>, raw: string): ParseResult<T> {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (err) {
+    return { ok: false, code: 'bad_json', message: `frame is not JSON: ${(err as Error).message}` };
+  }
+  if (typeof data === 'object' && data !== null && 'v' in data && (data as { v: unknown }).v !== PROTOCOL_VERSION) {
+    return {
+      ok: false,
+      code: 'unsupported_version',
+      message: `protocol version ${JSON.stringify((data as { v: unknown }).v)} is not supported; this side speaks v${PROTOCOL_VERSION}`,
+    };
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    return { ok: false, code: 'invalid_message', message: summariseIssues(parsed.error) };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+function summariseIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(frame)'}: ${issue.message}`)
+    .join('; ');
+}
