@@ -171,6 +171,11 @@ export function parseFrame<T>(schema: z.ZodType<T>, raw: string): ParseResult<T>
 function summariseIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(frame)'}: ${issue.message}`)
+    .map((issue) => {
+      // A bad record key nests the reason (e.g. the name pattern) one level down.
+      const nested = 'issues' in issue && Array.isArray(issue.issues) ? (issue.issues as { message: string }[]) : [];
+      const detail = nested.length > 0 ? ` (${nested.map((n) => n.message).join('; ')})` : '';
+      return `${issue.path.length ? issue.path.join('.') : '(frame)'}: ${issue.message}${detail}`;
+    })
     .join('; ');
 }

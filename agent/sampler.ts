@@ -1,0 +1,86 @@
+// One tick per interval: ask every collector for its values and hand the sample on. Ticks
+// are scheduled against a monotonic clock so they do not drift, and a tick that is still
+// running when the next is due makes that next one skip rather than pile up.
+import type { Logger } from '../shared/log.js';
+import type { Sample } from '../shared/protocol.js';
+import type { Collector, MetricValues } from './collectors/collector.js';
+
+export class Sampler {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private busy = false;
+  private startedAt = 0;
+  private tickIndex = 0;
+  /** Collectors that threw once; logged once, not every second. */
+  private readonly failed = new Set<string>();
+  readonly stats = { ticks: 0, skipped: 0 };
+
+  constructor(
+    private readonly collectors: readonly Collector[],
+    private readonly intervalMs: number,
+    private readonly log: Logger,
+    private readonly onSample: (sample: Sample) => void,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.startedAt = performance.now();
+    this.tickIndex = 0;
+    // The first tick primes rate counters; values follow from the second.
+    void this.tick();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Runs one tick now; exposed for tests and for a one-shot sample. */
+  async sampleOnce(now = Date.now()): Promise<Sample> {
+    const m: MetricValues = {};
+    const pending: Promise<void>[] = [];
+    for (const collector of this.collectors) {
+      try {
+        const result = collector.sample(now, m);
+        if (result) pending.push(result.catch((err: unknown) => this.reportFailure(collector, err)));
+      } catch (err) {
+        this.reportFailure(collector, err);
+      }
+    }
+    if (pending.length > 0) await Promise.all(pending);
+    return { t: now, m };
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.running) return;
+    if (this.busy) {
+      this.stats.skipped++;
+    } else {
+      this.busy = true;
+      try {
+        const sample = await this.sampleOnce();
+        this.stats.ticks++;
+        if (Object.keys(sample.m).length > 0) this.onSample(sample);
+      } finally {
+        this.busy = false;
+      }
+    }
+    this.scheduleNext();
+  }
+
+  private scheduleNext(): void {
+    if (!this.running) return;
+    const now = performance.now();
+    // Next slot on the fixed grid; slots already past are skipped, not caught up.
+    this.tickIndex = Math.max(this.tickIndex + 1, Math.floor((now - this.startedAt) / this.intervalMs) + 1);
+    const delay = Math.max(0, this.startedAt + this.tickIndex * this.intervalMs - now);
+    this.timer = setTimeout(() => void this.tick(), delay);
+  }
+
+  private reportFailure(collector: Collector, err: unknown): void {
+    if (this.failed.has(collector.name)) return;
+    this.failed.add(collector.name);
+    this.log.warn({ collector: collector.name, err }, 'collector failed while sampling; its values are left out');
+  }
+}

@@ -1,0 +1,21 @@
+// `edgewatch`: one CLI, one subcommand per job.
+import { Command } from 'commander';
+import { AGENT_VERSION } from '../agent/agent.js';
+import { agentCommand } from './commands/agent.js';
+import { hubCommand } from './commands/hub.js';
+import { parseCommand } from './commands/parse.js';
+import { startCommand } from './commands/start.js';
+
+const program = new Command('edgewatch')
+  .description('Monitoring for ML on edge boards: an agent per device, a hub with history and a live dashboard.')
+  .version(AGENT_VERSION)
+  .showHelpAfterError()
+  .addCommand(startCommand())
+  .addCommand(hubCommand())
+  .addCommand(agentCommand())
+  .addCommand(parseCommand());
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`edgewatch: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,72 @@
+// REST API under /api/v1. Routes are thin: parse and check the request, ask the store,
+// answer JSON. Errors say which parameter was wrong and what is accepted.
+import { Router, type Request, type Response } from 'express';
+import { METRIC_CATALOG } from '../../shared/catalog.js';
+import { METRIC_NAME_RE } from '../../shared/protocol.js';
+import type { Store } from '../store/store.js';
+import type { Fleet } from './fleet.js';
+
+const MAX_POINTS = 5000;
+const DEFAULT_POINTS = 500;
+const MAX_METRICS_PER_QUERY = 200;
+const HOUR_MS = 3_600_000;
+
+export class BadRequest extends Error {}
+
+export function apiRouter(store: Store, fleet: Fleet): Router {
+  const api = Router();
+
+  api.get('/catalog', (_req, res) => {
+    res.json({ version: 1, metrics: METRIC_CATALOG });
+  });
+
+  api.get('/devices', (_req, res) => {
+    res.json({ devices: fleet.list() });
+  });
+
+  api.get('/devices/:id', (req, res) => {
+    const row = store.getDevice(req.params.id);
+    if (!row) return notFound(res, req.params.id);
+    res.json({ device: fleet.summarise(row), metrics: store.metricNames(row.num) });
+  });
+
+  api.get('/devices/:id/series', (req, res) => {
+    const row = store.getDevice(req.params.id);
+    if (!row) return notFound(res, req.params.id);
+    const to = intParam(req, 'to', Date.now());
+    const from = intParam(req, 'from', to - HOUR_MS);
+    if (from >= to) throw new BadRequest(`from (${from}) must be before to (${to})`);
+    const points = intParam(req, 'points', DEFAULT_POINTS);
+    if (points < 1 || points > MAX_POINTS) throw new BadRequest(`points must be 1–${MAX_POINTS}, got ${points}`);
+    res.json(store.series({ deviceNum: row.num, deviceId: row.id, metrics: metricsParam(req), from, to, points }));
+  });
+
+  return api;
+}
+
+function notFound(res: Response, id: string): void {
+  res.status(404).json({ error: `no device with id ${JSON.stringify(id)}; GET /api/v1/devices lists them` });
+}
+
+function intParam(req: Request, name: string, fallback: number): number {
+  const raw = req.query[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) {
+    throw new BadRequest(`${name} must be an integer (ms since the epoch for from/to), got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+function metricsParam(req: Request): string[] {
+  const raw = req.query.metrics;
+  if (typeof raw !== 'string' || raw === '') {
+    throw new BadRequest('metrics is required: a comma-separated list such as metrics=cpu.util,mem.used');
+  }
+  const names = [...new Set(raw.split(',').map((s) => s.trim()).filter(Boolean))];
+  if (names.length > MAX_METRICS_PER_QUERY) {
+    throw new BadRequest(`at most ${MAX_METRICS_PER_QUERY} metrics per query, got ${names.length}`);
+  }
+  const bad = names.find((n) => !METRIC_NAME_RE.test(n) || n.length > 128);
+  if (bad !== undefined) throw new BadRequest(`not a metric name: ${JSON.stringify(bad.slice(0, 130))}`);
+  return names;
+}

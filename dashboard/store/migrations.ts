@@ -1,0 +1,75 @@
+// Schema migrations, applied in order at open. `PRAGMA user_version` records how many have
+// run, so an old database is brought forward and a current one is left alone. Append new
+// migrations; never edit one that has shipped.
+import type { Database } from 'better-sqlite3';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: devices, metric dictionary, raw samples, committed batches.
+  `
+  CREATE TABLE devices (
+    num              INTEGER PRIMARY KEY,      -- compact key used by sample rows
+    id               TEXT    NOT NULL UNIQUE,  -- the agent's stable device id
+    name             TEXT    NOT NULL,
+    hostname         TEXT,
+    first_seen       INTEGER NOT NULL,         -- hub clock, ms
+    last_seen        INTEGER,                  -- hub clock, ms, of the last committed batch
+    interval_ms      INTEGER,
+    agent_version    TEXT,
+    capabilities     TEXT    NOT NULL DEFAULT '[]',
+    inventory        TEXT    NOT NULL DEFAULT '{}',
+    last_seq         INTEGER,                  -- highest committed batch sequence number
+    latest           TEXT,                     -- JSON of the newest committed sample
+    clock_offset_ms  INTEGER,                  -- device clock − hub clock, estimated
+    dropped_samples  INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE metric_names (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+  );
+
+  CREATE TABLE device_metrics (
+    device_num INTEGER NOT NULL REFERENCES devices(num),
+    metric_id  INTEGER NOT NULL REFERENCES metric_names(id),
+    PRIMARY KEY (device_num, metric_id)
+  ) WITHOUT ROWID;
+
+  -- One row per value. The primary key is the read path (one metric of one device over a
+  -- time range), and WITHOUT ROWID stores the row inside that index: no second copy.
+  CREATE TABLE samples (
+    device_num INTEGER NOT NULL,
+    metric_id  INTEGER NOT NULL,
+    t          INTEGER NOT NULL,               -- device clock, ms since the epoch
+    v          REAL    NOT NULL,
+    PRIMARY KEY (device_num, metric_id, t)
+  ) WITHOUT ROWID;
+
+  -- Every committed batch: makes a resent batch recognisable (exactly-once effect) and
+  -- keeps the hub's receive time next to the device's timestamps for clock checks.
+  CREATE TABLE batches (
+    device_num  INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,              -- hub clock, ms
+    t_first     INTEGER NOT NULL,
+    t_last      INTEGER NOT NULL,
+    n_samples   INTEGER NOT NULL,
+    PRIMARY KEY (device_num, seq)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export function migrate(db: Database): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${from} is newer than this edgewatch knows (${MIGRATIONS.length}); upgrade edgewatch or point --data at another directory`,
+    );
+  }
+  for (let version = from; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  return { from, to: MIGRATIONS.length };
+}

@@ -1,0 +1,325 @@
+// The hub's only door to SQLite. Routes, ingest and the live feed call these methods and
+// never write SQL themselves. Every statement is prepared once and takes parameters.
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Hello, Inventory, Sample } from '../../shared/protocol.js';
+import type { SeriesPoint, SeriesResponse } from '../../shared/live.js';
+import { migrate } from './migrations.js';
+
+export interface DeviceRow {
+  num: number;
+  id: string;
+  name: string;
+  hostname: string | null;
+  firstSeen: number;
+  lastSeen: number | null;
+  intervalMs: number | null;
+  agentVersion: string | null;
+  capabilities: string[];
+  inventory: Inventory;
+  lastSeq: number | null;
+  latest: Sample | null;
+  clockOffsetMs: number | null;
+  droppedSamples: number;
+}
+
+export interface BatchToCommit {
+  deviceNum: number;
+  seq: number;
+  samples: Sample[];
+  /** Hub clock when the batch arrived. */
+  receivedAt: number;
+  dropped?: number;
+}
+
+export interface CommitOutcome {
+  /** False when the hub already had this batch: nothing was stored again. */
+  stored: boolean;
+}
+
+export interface SeriesQuery {
+  deviceNum: number;
+  deviceId: string;
+  metrics: readonly string[];
+  from: number;
+  to: number;
+  points: number;
+}
+
+interface RawDeviceRow {
+  num: number;
+  id: string;
+  name: string;
+  hostname: string | null;
+  first_seen: number;
+  last_seen: number | null;
+  interval_ms: number | null;
+  agent_version: string | null;
+  capabilities: string;
+  inventory: string;
+  last_seq: number | null;
+  latest: string | null;
+  clock_offset_ms: number | null;
+  dropped_samples: number;
+}
+
+export const DB_FILE_NAME = 'edgewatch.db';
+
+export class Store {
+  readonly path: string;
+  private readonly db: Db;
+  private readonly metricIds = new Map<string, number>();
+  /** `${deviceNum}:${metricId}` pairs already in device_metrics. */
+  private readonly knownDeviceMetrics = new Set<string>();
+  private readonly stmt: {
+    insertDevice: Statement;
+    updateDeviceOnHello: Statement;
+    deviceById: Statement;
+    allDevices: Statement;
+    insertMetricName: Statement;
+    metricIdByName: Statement;
+    insertDeviceMetric: Statement;
+    deviceMetricNames: Statement;
+    insertBatch: Statement;
+    insertSample: Statement;
+    updateDeviceOnBatch: Statement;
+    deviceInterval: Statement;
+    rawSeries: Statement;
+    bucketSeries: Statement;
+  };
+  private readonly commitTx: (items: readonly BatchToCommit[]) => CommitOutcome[];
+
+  private constructor(path: string) {
+    this.path = path;
+    this.db = new Database(path);
+    // WAL: readers (API, charts) never block the writer (ingest) and vice versa.
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a commit is on disk before we ack it, so an ack survives power loss too. Group
+    // commit in the ingest queue keeps the fsync count at one per flush, not one per batch.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+
+    const db = this.db;
+    this.stmt = {
+      insertDevice: db.prepare(
+        `INSERT INTO devices (id, name, hostname, first_seen, interval_ms, agent_version, capabilities, inventory)
+         VALUES (@id, @name, @hostname, @now, @intervalMs, @agentVersion, @capabilities, @inventory)
+         ON CONFLICT(id) DO NOTHING`,
+      ),
+      updateDeviceOnHello: db.prepare(
+        `UPDATE devices SET name = @name, hostname = @hostname, interval_ms = @intervalMs,
+           agent_version = @agentVersion, capabilities = @capabilities, inventory = @inventory
+         WHERE id = @id`,
+      ),
+      deviceById: db.prepare('SELECT * FROM devices WHERE id = ?'),
+      allDevices: db.prepare('SELECT * FROM devices ORDER BY name COLLATE NOCASE, id'),
+      insertMetricName: db.prepare('INSERT INTO metric_names (name) VALUES (?) ON CONFLICT(name) DO NOTHING'),
+      metricIdByName: db.prepare('SELECT id FROM metric_names WHERE name = ?').pluck(),
+      insertDeviceMetric: db.prepare('INSERT OR IGNORE INTO device_metrics (device_num, metric_id) VALUES (?, ?)'),
+      deviceMetricNames: db
+        .prepare(
+          `SELECT m.name FROM device_metrics dm JOIN metric_names m ON m.id = dm.metric_id
+           WHERE dm.device_num = ? ORDER BY m.name`,
+        )
+        .pluck(),
+      insertBatch: db.prepare(
+        `INSERT OR IGNORE INTO batches (device_num, seq, received_at, t_first, t_last, n_samples)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      // A second value for the same (device, metric, t) replaces the first: a device whose
+      // clock stepped back must not make the whole batch fail.
+      insertSample: db.prepare('INSERT OR REPLACE INTO samples (device_num, metric_id, t, v) VALUES (?, ?, ?, ?)'),
+      updateDeviceOnBatch: db.prepare(
+        `UPDATE devices SET
+           last_seen = @receivedAt,
+           last_seq = MAX(COALESCE(last_seq, 0), @seq),
+           latest = CASE WHEN latest IS NULL OR json_extract(latest, '$.t') <= @latestT THEN @latest ELSE latest END,
+           clock_offset_ms = @offset,
+           dropped_samples = dropped_samples + @dropped
+         WHERE num = @num`,
+      ),
+      deviceInterval: db.prepare('SELECT interval_ms FROM devices WHERE num = ?').pluck(),
+      rawSeries: db.prepare(
+        `SELECT t, v FROM samples WHERE device_num = ? AND metric_id = ? AND t >= ? AND t < ? ORDER BY t`,
+      ),
+      // Bucket by integer division of the offset from `from`; each bucket gives mean, min, max.
+      bucketSeries: db.prepare(
+        `SELECT CAST((t - @from) / @step AS INTEGER) AS b, AVG(v) AS mean, MIN(v) AS lo, MAX(v) AS hi
+         FROM samples WHERE device_num = @device AND metric_id = @metric AND t >= @from AND t < @to
+         GROUP BY b ORDER BY b`,
+      ),
+    };
+    this.commitTx = db.transaction((items: readonly BatchToCommit[]) => items.map((item) => this.commitOne(item)));
+  }
+
+  /** Opens (creating if needed) the database in `dataDir` and brings its schema up to date. */
+  static open(dataDir: string): Store {
+    mkdirSync(dataDir, { recursive: true });
+    return new Store(join(dataDir, DB_FILE_NAME));
+  }
+
+  /** Records a device's hello: creates it on first sight, refreshes its identity after. */
+  upsertDevice(hello: Hello, now: number): DeviceRow {
+    const params = {
+      id: hello.device.id,
+      name: hello.device.name,
+      hostname: hello.device.hostname ?? null,
+      now,
+      intervalMs: hello.intervalMs,
+      agentVersion: hello.agent.version,
+      capabilities: JSON.stringify(hello.capabilities),
+      inventory: JSON.stringify(hello.inventory),
+    };
+    this.db.transaction(() => {
+      this.stmt.insertDevice.run(params);
+      this.stmt.updateDeviceOnHello.run(params);
+    })();
+    return this.getDevice(hello.device.id)!;
+  }
+
+  getDevice(id: string): DeviceRow | undefined {
+    const row = this.stmt.deviceById.get(id) as RawDeviceRow | undefined;
+    return row && toDeviceRow(row);
+  }
+
+  listDevices(): DeviceRow[] {
+    return (this.stmt.allDevices.all() as RawDeviceRow[]).map(toDeviceRow);
+  }
+
+  metricNames(deviceNum: number): string[] {
+    return this.stmt.deviceMetricNames.all(deviceNum) as string[];
+  }
+
+  /**
+   * Commits batches in ONE transaction (group commit). Returns, per batch, whether it was
+   * stored or was a duplicate of one already committed. Throws if SQLite cannot write; then
+   * nothing of these batches is stored and none may be acked.
+   */
+  commitBatches(items: readonly BatchToCommit[]): CommitOutcome[] {
+    return this.commitTx(items);
+  }
+
+  private commitOne(item: BatchToCommit): CommitOutcome {
+    const { samples } = item;
+    let tFirst = Infinity;
+    let tLast = -Infinity;
+    let latest = samples[0]!;
+    for (const s of samples) {
+      if (s.t < tFirst) tFirst = s.t;
+      if (s.t >= tLast) {
+        tLast = s.t;
+        latest = s;
+      }
+    }
+    const fresh = this.stmt.insertBatch.run(item.deviceNum, item.seq, item.receivedAt, tFirst, tLast, samples.length);
+    if (fresh.changes === 0) return { stored: false };
+
+    for (const sample of samples) {
+      for (const name in sample.m) {
+        const metricId = this.metricId(name);
+        const key = `${item.deviceNum}:${metricId}`;
+        if (!this.knownDeviceMetrics.has(key)) {
+          this.stmt.insertDeviceMetric.run(item.deviceNum, metricId);
+          this.knownDeviceMetrics.add(key);
+        }
+        this.stmt.insertSample.run(item.deviceNum, metricId, sample.t, sample.m[name]);
+      }
+    }
+    this.stmt.updateDeviceOnBatch.run({
+      num: item.deviceNum,
+      receivedAt: item.receivedAt,
+      seq: item.seq,
+      latest: JSON.stringify(latest),
+      latestT: latest.t,
+      // The newest sample was taken at most one batch ago, so receive time minus its
+      // timestamp bounds the device's clock error from above (plus network delay).
+      offset: Math.round(tLast - item.receivedAt),
+      dropped: item.dropped ?? 0,
+    });
+    return { stored: true };
+  }
+
+  private metricId(name: string): number {
+    let id = this.metricIds.get(name);
+    if (id === undefined) {
+      this.stmt.insertMetricName.run(name);
+      id = this.stmt.metricIdByName.get(name) as number;
+      this.metricIds.set(name, id);
+    }
+    return id;
+  }
+
+  /**
+   * A device's series over [from, to), at most `points` points per metric: raw samples when
+   * they fit, else fixed-width buckets with mean, min and max so spikes stay visible.
+   */
+  series(query: SeriesQuery): SeriesResponse {
+    const { deviceNum, from, to, points } = query;
+    const span = Math.max(1, to - from);
+    const step = Math.max(1, Math.ceil(span / Math.max(1, points)));
+    const intervalMs = this.stmt.deviceInterval.get(deviceNum) as number | null;
+    // Buckets narrower than the sampling interval hold at most one sample: read raw rows.
+    const raw = step <= (intervalMs ?? 1000);
+    const series: Record<string, SeriesPoint[]> = {};
+    for (const name of query.metrics) {
+      const metricId = this.metricIds.get(name) ?? (this.stmt.metricIdByName.get(name) as number | undefined);
+      if (metricId === undefined) {
+        series[name] = [];
+        continue;
+      }
+      if (raw) {
+        const rows = this.stmt.rawSeries.all(deviceNum, metricId, from, to) as { t: number; v: number }[];
+        series[name] = rows.map((r) => [r.t, r.v, r.v, r.v]);
+      } else {
+        const rows = this.stmt.bucketSeries.all({ device: deviceNum, metric: metricId, from, to, step }) as {
+          b: number;
+          mean: number;
+          lo: number;
+          hi: number;
+        }[];
+        series[name] = rows.map((r) => [from + r.b * step, r.mean, r.lo, r.hi]);
+      }
+    }
+    return { deviceId: query.deviceId, from, to, stepMs: raw ? 0 : step, series };
+  }
+
+  /** A cheap read that proves the database answers; used by /healthz. */
+  ping(): boolean {
+    return this.db.prepare('SELECT 1').pluck().get() === 1;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function parseJson<T>(text: string | null, fallback: T): T {
+  if (text === null) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function toDeviceRow(r: RawDeviceRow): DeviceRow {
+  return {
+    num: r.num,
+    id: r.id,
+    name: r.name,
+    hostname: r.hostname,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    intervalMs: r.interval_ms,
+    agentVersion: r.agent_version,
+    capabilities: parseJson<string[]>(r.capabilities, []),
+    inventory: parseJson<Inventory>(r.inventory, {}),
+    lastSeq: r.last_seq,
+    latest: parseJson<Sample | null>(r.latest, null),
+    clockOffsetMs: r.clock_offset_ms,
+    droppedSamples: r.dropped_samples,
+  };
+}
