@@ -1,6 +1,7 @@
 // Wires one agent together: state (device id, sequence numbers) → inventory → collectors
 // (detected once) → sampler (one tick per interval) → spool → hub connection.
 import { hostname } from 'node:os';
+import { EDGEWATCH_VERSION } from '../shared/version.js';
 import type { Logger } from '../shared/log.js';
 import { PROTOCOL_VERSION, type Hello, type Inventory, type Sample } from '../shared/protocol.js';
 import type { Collector, CollectorContext, CollectorFactory } from './collectors/collector.js';
@@ -11,7 +12,7 @@ import { AgentState } from './state.js';
 import { HubConnection } from './transport/hub-connection.js';
 import { MemorySpool } from './transport/spool.js';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = EDGEWATCH_VERSION;
 export const MIN_INTERVAL_MS = 500;
 
 export interface AgentOptions {

@@ -1,6 +1,6 @@
 // `edgewatch`: one CLI, one subcommand per job.
 import { Command } from 'commander';
-import { AGENT_VERSION } from '../agent/agent.js';
+import { EDGEWATCH_VERSION } from '../shared/version.js';
 import { agentCommand } from './commands/agent.js';
 import { hubCommand } from './commands/hub.js';
 import { parseCommand } from './commands/parse.js';
@@ -8,7 +8,7 @@ import { startCommand } from './commands/start.js';
 
 const program = new Command('edgewatch')
   .description('Monitoring for ML on edge boards: an agent per device, a hub with history and a live dashboard.')
-  .version(AGENT_VERSION)
+  .version(EDGEWATCH_VERSION)
   .showHelpAfterError()
   .addCommand(startCommand())
   .addCommand(hubCommand())

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { createLogger } from '../../shared/log.js';
 import { startHub } from '../../dashboard/server/hub.js';
-import { AGENT_VERSION } from '../../agent/agent.js';
+import { EDGEWATCH_VERSION } from '../../shared/version.js';
 import { parsePort, untilSignalled } from '../options.js';
 
 export function hubCommand(): Command {
@@ -14,7 +14,7 @@ export function hubCommand(): Command {
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug or trace').env('EDGEWATCH_LOG_LEVEL').default('info'))
     .action(async (opts: { port: number; host: string; data: string; logLevel: string }) => {
       const log = createLogger('hub', opts.logLevel);
-      const hub = await startHub({ port: opts.port, host: opts.host, dataDir: resolve(opts.data), log, version: AGENT_VERSION });
+      const hub = await startHub({ port: opts.port, host: opts.host, dataDir: resolve(opts.data), log, version: EDGEWATCH_VERSION });
       const signal = await untilSignalled();
       log.info({ signal }, 'stopping');
       await hub.close();

@@ -1,0 +1,22 @@
+// `npm run bench`: measures, prints a table, asserts nothing. The machines are shared and
+// noisy, so each figure is a median over several windows, with a baseline measured in the
+// same run where one makes sense.
+//
+//   node dist/bench.mjs [--quick] [--only agent|ingest]
+import { parseArgs } from 'node:util';
+import { agentCostBench } from './agent-cost.js';
+import { hubIngestBench } from './hub-ingest.js';
+import { printTable, type BenchRow } from './report.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
+});
+
+const rows: BenchRow[] = [];
+const quick = values.quick ?? false;
+if (!values.only || values.only === 'agent') rows.push(...(await agentCostBench({ seconds: quick ? 20 : 60 })));
+if (!values.only || values.only === 'ingest') rows.push(...(await hubIngestBench({ agents: 100, rounds: quick ? 2 : 3, seconds: quick ? 3 : 5 })));
+printTable(rows);
