@@ -24,7 +24,7 @@ export async function agentCostBench(opts: { seconds: number }): Promise<BenchRo
     try {
       // Skip start-up (module loading, the one-off inventory) before measuring.
       await sleep(5000);
-      const [agentWindows, bareWindows] = await measureWindows([agent, bare], opts.seconds);
+      const [agentWindows = [], bareWindows = []] = await measureWindows([agent, bare], opts.seconds);
       const agentRss = rssBytes(agent.pid!);
       const bareRss = rssBytes(bare.pid!);
       const perSample = median(agentWindows) / WINDOW_S; // 1 sample per second

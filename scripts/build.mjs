@@ -1,5 +1,7 @@
 // Builds what `npm start`, the tests and the Docker images run:
 //   dist/edgewatch.mjs  the CLI (hub, agent, parse, start); npm packages stay external
+//   dist/edgewatch-agent.mjs  the agent alone with every dependency inside: one file to copy
+//                       to a Pi or Jetson that has Node ≥ 18 and nothing else
 //   dist/bench.mjs      the benchmark runner behind `npm run bench`
 //   dist/web/           the browser UI: app.js (chart.js bundled in) plus the static files
 // esbuild takes well under a second; type checking is `npm run typecheck`.
@@ -29,6 +31,18 @@ await Promise.all([
     entryPoints: [join(root, 'cli/edgewatch.ts')],
     outfile: join(dist, 'edgewatch.mjs'),
     banner: { js: '#!/usr/bin/env node' },
+  }),
+  build({
+    ...node,
+    entryPoints: [join(root, 'cli/agent-only.ts')],
+    outfile: join(dist, 'edgewatch-agent.mjs'),
+    packages: 'bundle',
+    target: 'node18',
+    // ws tries these optional native speed-ups and falls back to JS without them.
+    external: ['bufferutil', 'utf-8-validate'],
+    // Bundled CommonJS dependencies call require(); give the ES module one.
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __edgewatchRequire } from 'node:module';\nconst require = __edgewatchRequire(import.meta.url);" },
+    minify: true,
   }),
   build({ ...node, entryPoints: [join(root, 'bench/main.ts')], outfile: join(dist, 'bench.mjs') }),
   build({

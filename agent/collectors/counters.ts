@@ -1,0 +1,45 @@
+// Reading kernel counter files and turning two successive readings into a rate. Shared by the
+// collectors whose values are differences (CPU, disk, network).
+import { readFileSync } from 'node:fs';
+
+/** Milliseconds from an arbitrary origin that never jump; injectable so tests can drive time. */
+export type MonotonicClock = () => number;
+
+// Wall-clock time is no base for rates: a Raspberry Pi has no RTC and steps its clock when
+// NTP first syncs, which would turn one interval into hours or into a negative span.
+export const monotonicMs: MonotonicClock = () => performance.now();
+
+/** A small /proc or /sys file, or undefined when it cannot be read (gone, EIO, ENODATA…). */
+export function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export const U32_RANGE = 2 ** 32;
+
+/**
+ * Increase of a kernel counter between two readings, or undefined when it cannot be known.
+ *
+ * A counter that went down was either reset (device re-plugged, interface re-created, CPU
+ * hot-plugged) or, if it is a 32-bit counter, wrapped. Pass `mayWrap32` only when the caller
+ * has evidence against a reset (e.g. the matching packet counter still went up): then a drop
+ * between two values below 2^32 is unwrapped, provided the unwrapped increase is under half
+ * the counter's range. A larger one cannot be told apart from a reset in one interval, and a
+ * skipped value is better than a bogus spike.
+ */
+export function counterDelta(prev: number, cur: number, mayWrap32 = false): number | undefined {
+  if (cur >= prev) return cur - prev;
+  if (mayWrap32 && prev < U32_RANGE && cur < U32_RANGE) {
+    const unwrapped = cur + U32_RANGE - prev;
+    if (unwrapped < U32_RANGE / 2) return unwrapped;
+  }
+  return undefined;
+}
+
+/** `delta` units over `elapsedMs` as units per second. */
+export function perSecond(delta: number, elapsedMs: number): number {
+  return (delta * 1000) / elapsedMs;
+}
