@@ -7,13 +7,13 @@ import { PROTOCOL_VERSION, type Hello, type Inventory, type Sample } from '../sh
 import type { Collector, CollectorContext, CollectorFactory } from './collectors/collector.js';
 import { COLLECTORS } from './collectors/registry.js';
 import { readInventory } from './inventory.js';
+import { MIN_INTERVAL_MS } from './limits.js';
 import { Sampler } from './sampler.js';
 import { AgentState } from './state.js';
 import { HubConnection } from './transport/hub-connection.js';
 import { MemorySpool } from './transport/spool.js';
 
 export const AGENT_VERSION = EDGEWATCH_VERSION;
-export const MIN_INTERVAL_MS = 500;
 
 export interface AgentOptions {
   /** ws:// or wss:// URL of the hub's agent endpoint, e.g. ws://hub:8080/ws/agent. */

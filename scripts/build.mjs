@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 rmSync(join(dist, 'web'), { recursive: true, force: true });
+rmSync(join(dist, 'chunks'), { recursive: true, force: true });
 mkdirSync(join(dist, 'web'), { recursive: true });
 
 const node = {
@@ -28,8 +29,13 @@ const node = {
 await Promise.all([
   build({
     ...node,
-    entryPoints: [join(root, 'cli/edgewatch.ts')],
-    outfile: join(dist, 'edgewatch.mjs'),
+    // Split so each subcommand loads only what it runs: `edgewatch agent` never loads
+    // Express or better-sqlite3 (shared code lands in dist/chunks/).
+    entryPoints: { edgewatch: join(root, 'cli/edgewatch.ts') },
+    outdir: dist,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
     banner: { js: '#!/usr/bin/env node' },
   }),
   build({

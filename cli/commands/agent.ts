@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startAgent, MIN_INTERVAL_MS } from '../../agent/agent.js';
+import { MIN_INTERVAL_MS } from '../../agent/limits.js';
 import { createLogger } from '../../shared/log.js';
 import { parseDuration, parsePositiveInt, untilSignalled } from '../options.js';
 
@@ -25,6 +25,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug or trace').env('EDGEWATCH_LOG_LEVEL').default('info'))
     .action(async (opts: AgentCliOptions) => {
       const log = createLogger('agent', opts.logLevel);
+      const { startAgent } = await import('../../agent/agent.js');
       const agent = await startAgent({
         hubUrl: opts.hub,
         name: opts.name,

@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { createLogger } from '../../shared/log.js';
-import { startHub } from '../../dashboard/server/hub.js';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
 import { parsePort, untilSignalled } from '../options.js';
 
@@ -14,6 +13,8 @@ export function hubCommand(): Command {
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug or trace').env('EDGEWATCH_LOG_LEVEL').default('info'))
     .action(async (opts: { port: number; host: string; data: string; logLevel: string }) => {
       const log = createLogger('hub', opts.logLevel);
+      // Loaded on demand: `edgewatch agent` never pays for Express and SQLite.
+      const { startHub } = await import('../../dashboard/server/hub.js');
       const hub = await startHub({ port: opts.port, host: opts.host, dataDir: resolve(opts.data), log, version: EDGEWATCH_VERSION });
       const signal = await untilSignalled();
       log.info({ signal }, 'stopping');

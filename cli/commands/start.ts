@@ -1,8 +1,6 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
-import { startAgent } from '../../agent/agent.js';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
-import { startHub, AGENT_PATH } from '../../dashboard/server/hub.js';
 import { createLogger } from '../../shared/log.js';
 import { parseDuration, parsePort, untilSignalled } from '../options.js';
 
@@ -16,6 +14,7 @@ export function startCommand(): Command {
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug or trace').env('EDGEWATCH_LOG_LEVEL').default('info'))
     .action(async (opts: { port: number; host: string; data: string; interval: number; logLevel: string }) => {
       const dataDir = resolve(opts.data);
+      const [{ startHub, AGENT_PATH }, { startAgent }] = await Promise.all([import('../../dashboard/server/hub.js'), import('../../agent/agent.js')]);
       const hub = await startHub({ port: opts.port, host: opts.host, dataDir, log: createLogger('hub', opts.logLevel), version: EDGEWATCH_VERSION });
       const agentHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
       const agent = await startAgent({
