@@ -9,7 +9,8 @@ import { QueryGpuStreamReader } from '../parsers/nvidia-smi/stream-reader.js';
 import type { GpuReading } from '../parsers/nvidia-smi/samples.js';
 import type { ParsedGpu } from '../parsers/types.js';
 import { findExecutable } from '../tools/find-executable.js';
-import { SupervisedProcess, type BackoffOptions } from '../tools/supervised-process.js';
+import type { BackoffOptions } from '../tools/backoff.js';
+import { SupervisedProcess } from '../tools/supervised-process.js';
 import type { Collector, CollectorContext, CollectorFactory, MetricValues } from './collector.js';
 
 export const LISTING_FIELDS = ['index', 'uuid', 'name', 'memory.total', 'driver_version'] as const;

@@ -6,27 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../../shared/log.js';
-
-export interface BackoffOptions {
-  /** Delay before the first restart. */
-  readonly initialMs: number;
-  /** Longest delay between restarts. */
-  readonly maxMs: number;
-  readonly factor: number;
-  /** Share of the delay to vary at random either way: 0.2 = ±20 %. */
-  readonly jitter: number;
-  /** A run at least this long counts as healthy: the next delay starts again from initialMs. */
-  readonly healthyAfterMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.2, healthyAfterMs: 30_000 };
-
-/** Delay before restart number `failures + 1`; `random` returns [0, 1). */
-export function backoffDelay(failures: number, options: BackoffOptions, random: () => number = Math.random): number {
-  const base = Math.min(options.maxMs, options.initialMs * options.factor ** Math.max(0, failures));
-  const jittered = base * (1 - options.jitter + 2 * options.jitter * random());
-  return Math.round(Math.max(0, Math.min(options.maxMs, jittered)));
-}
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 
 export interface ExitInfo {
   readonly code: number | null;

@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import type { Logger } from '../../shared/log.js';
 import { HubMessageSchema, parseFrame, PROTOCOL_VERSION, type Hello, type Welcome } from '../../shared/protocol.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../tools/backoff.js';
 import type { Spool } from './spool.js';
 
 export interface HubConnectionOptions {
@@ -41,7 +41,8 @@ export class HubConnection {
   readonly stats = { connects: 0, acked: 0, sent: 0 };
 
   constructor(private readonly opts: HubConnectionOptions) {
-    this.backoff = opts.backoff ?? new Backoff();
+    // Agents that lost the same hub spread their retries over ±50 % of each delay.
+    this.backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.5, healthyAfterMs: 0 });
     this.window = opts.window ?? 64;
   }
 

@@ -2,13 +2,15 @@
 // restart is survived, and what was not acked is resent and stored exactly once.
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubConnection } from '../../agent/transport/hub-connection.js';
-import { Backoff } from '../../agent/transport/backoff.js';
+import { Backoff } from '../../agent/tools/backoff.js';
 import { MemorySpool } from '../../agent/transport/spool.js';
 import { startHub, type Hub } from '../../dashboard/server/hub.js';
 import { silentLogger } from '../../shared/log.js';
 import { helloFrame } from '../helpers/hello.js';
 import { eventually, freePort } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
+
+const fastBackoff = () => new Backoff({ initialMs: 50, maxMs: 200, factor: 2, jitter: 0, healthyAfterMs: 0 });
 
 describe('HubConnection', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -26,7 +28,7 @@ describe('HubConnection', () => {
     cleanups.push(() => hub.close());
 
     const spool = new MemorySpool(1000);
-    const conn = new HubConnection({ url: `ws://127.0.0.1:${port}/ws/agent`, hello: () => helloFrame('conn-dev'), spool, log: silentLogger(), backoff: new Backoff(50, 200) });
+    const conn = new HubConnection({ url: `ws://127.0.0.1:${port}/ws/agent`, hello: () => helloFrame('conn-dev'), spool, log: silentLogger(), backoff: fastBackoff() });
     cleanups.push(() => conn.stop());
     conn.start();
     for (let s = 1; s <= 5; s++) spool.push(sample(s));
@@ -53,7 +55,7 @@ describe('HubConnection', () => {
     cleanups.push(tmp.remove);
     const port = await freePort();
     const spool = new MemorySpool(1000);
-    const conn = new HubConnection({ url: `ws://127.0.0.1:${port}/ws/agent`, hello: () => helloFrame('late-dev'), spool, log: silentLogger(), backoff: new Backoff(50, 200) });
+    const conn = new HubConnection({ url: `ws://127.0.0.1:${port}/ws/agent`, hello: () => helloFrame('late-dev'), spool, log: silentLogger(), backoff: fastBackoff() });
     cleanups.push(() => conn.stop());
     conn.start();
     spool.push(sample(1));

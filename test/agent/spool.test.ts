@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../agent/transport/backoff.js';
+import { Backoff } from '../../agent/tools/backoff.js';
 import { MemorySpool } from '../../agent/transport/spool.js';
 
 const batch = (seq: number, n = 1) => ({ seq, samples: Array.from({ length: n }, (_, i) => ({ t: seq * 1000 + i, m: { 'cpu.util': seq } })) });
@@ -34,12 +34,15 @@ describe('MemorySpool', () => {
 });
 
 describe('Backoff', () => {
-  it('grows exponentially up to the cap, stays within it, and resets', () => {
-    const top = new Backoff(500, 8000, () => 1);
-    expect([top.next(), top.next(), top.next(), top.next(), top.next(), top.next()]).toEqual([500, 1000, 2000, 4000, 8000, 8000]);
-    top.reset();
-    expect(top.next()).toBe(500);
-    const bottom = new Backoff(500, 8000, () => 0);
-    expect([bottom.next(), bottom.next(), bottom.next()]).toEqual([500, 500, 500]);
+  it('grows exponentially up to the cap, jitters within bounds, and resets', () => {
+    const options = { initialMs: 500, maxMs: 8000, factor: 2, jitter: 0, healthyAfterMs: 0 };
+    const steady = new Backoff(options);
+    expect([steady.next(), steady.next(), steady.next(), steady.next(), steady.next(), steady.next()]).toEqual([500, 1000, 2000, 4000, 8000, 8000]);
+    steady.reset();
+    expect(steady.next()).toBe(500);
+    const low = new Backoff({ ...options, jitter: 0.5 }, () => 0);
+    const high = new Backoff({ ...options, jitter: 0.5 }, () => 0.999999);
+    expect([low.next(), low.next()]).toEqual([250, 500]);
+    expect([high.next(), high.next(), high.next(), high.next(), high.next()]).toEqual([750, 1500, 3000, 6000, 8000]);
   });
 });

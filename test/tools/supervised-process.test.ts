@@ -4,7 +4,8 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_BACKOFF, SupervisedProcess, type ExitInfo } from '../../agent/tools/supervised-process.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../agent/tools/backoff.js';
+import { SupervisedProcess, type ExitInfo } from '../../agent/tools/supervised-process.js';
 import { silentLogger } from '../../shared/log.js';
 
 const NODE = process.execPath;
