@@ -76,7 +76,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     res.status(404).json({ error: `no API route ${req.method} ${req.originalUrl}; see /api/v1/catalog and /api/v1/devices` });
   });
   const webRoot = opts.webRoot ?? findWebRoot();
-  if (webRoot) app.use(express.static(webRoot, { index: 'index.html', maxAge: '5m' }));
+  // No max-age: browsers revalidate (ETag), so a new build never runs with a stale app.js.
+  if (webRoot) app.use(express.static(webRoot, { index: 'index.html' }));
   else log.warn('web UI not built (no dist/web): run `npm run build`; the API still works');
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof BadRequest) {

@@ -1,0 +1,238 @@
+// Which charts a device page shows, decided from the metric names the device actually has.
+// Pure data: charts.ts turns each ChartDef into a chart.js chart.
+import { describeMetric, type MetricGroup, type Unit } from '../../../shared/catalog.js';
+
+export interface SeriesDef {
+  metric: string;
+  label: string;
+  color: string;
+  /** Line width in CSS px; per-core lines are thin. */
+  width: number;
+  dash?: number[];
+  /** 'main' lines get a min/max band in history mode; 'detail' lines are faint; 'limit' lines are dashed ceilings. */
+  role: 'main' | 'detail' | 'limit';
+  /** Shown in the legend. Per-core lines are not (there can be dozens). */
+  legend: boolean;
+}
+
+export interface ChartDef {
+  id: string;
+  title: string;
+  group: MetricGroup;
+  unit: Unit;
+  min?: number;
+  max?: number;
+  series: SeriesDef[];
+  /** A short line under the title ("thin lines: per core"). */
+  note?: string;
+}
+
+export interface PagePlan {
+  charts: ChartDef[];
+  /** Mount segments (fs.<mount>.*) for the filesystem table. */
+  filesystems: string[];
+  /** Every metric the page needs from the series API and the live feed. */
+  metrics: string[];
+}
+
+export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#8c8c8c'];
+const DETAIL_COLOR = 'rgba(110, 130, 160, 0.45)';
+
+export function color(i: number): string {
+  return PALETTE[i % PALETTE.length]!;
+}
+
+const byNumber = (a: string, b: string) => Number(a) - Number(b);
+const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+/** Groups metric names by catalog pattern: pattern → list of placeholder values (or [''] for fixed names). */
+function index(names: Iterable<string>): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const name of names) {
+    const match = describeMetric(name);
+    if (!match) continue;
+    const key = Object.values(match.params).join('/');
+    let m = out.get(match.spec.pattern);
+    if (!m) out.set(match.spec.pattern, (m = new Map()));
+    m.set(key, name);
+  }
+  return out;
+}
+
+export function planPage(metricNames: Iterable<string>, gpuNames: ReadonlyMap<number, string> = new Map()): PagePlan {
+  const idx = index(metricNames);
+  const has = (pattern: string) => idx.get(pattern)?.get('') !== undefined;
+  const keys = (pattern: string, sort = byName) => [...(idx.get(pattern)?.keys() ?? [])].sort(sort);
+  const charts: ChartDef[] = [];
+
+  // CPU: total and iowait bold, every core thin.
+  {
+    const series: SeriesDef[] = [];
+    if (has('cpu.util')) series.push({ metric: 'cpu.util', label: 'total', color: color(0), width: 2, role: 'main', legend: true });
+    if (has('cpu.iowait'))
+      series.push({ metric: 'cpu.iowait', label: 'iowait', color: color(1), width: 1.5, dash: [4, 3], role: 'main', legend: true });
+    const cores = keys('cpu.core.<n>.util', byNumber);
+    for (const n of cores) {
+      series.push({ metric: `cpu.core.${n}.util`, label: `core ${n}`, color: DETAIL_COLOR, width: 1, role: 'detail', legend: false });
+    }
+    if (series.length > 0) {
+      charts.push({
+        id: 'cpu',
+        title: 'CPU',
+        group: 'cpu',
+        unit: '%',
+        min: 0,
+        max: 100,
+        series,
+        note: cores.length > 0 ? `thin lines: ${cores.length} cores` : undefined,
+      });
+    }
+  }
+
+  // CPU frequency: mean bold, per-core thin.
+  {
+    const series: SeriesDef[] = [];
+    if (has('cpu.freq')) series.push({ metric: 'cpu.freq', label: 'mean', color: color(0), width: 2, role: 'main', legend: true });
+    const cores = keys('cpu.core.<n>.freq', byNumber);
+    for (const n of cores) {
+      series.push({ metric: `cpu.core.${n}.freq`, label: `core ${n}`, color: DETAIL_COLOR, width: 1, role: 'detail', legend: false });
+    }
+    if (series.length > 0) {
+      charts.push({
+        id: 'cpu-freq',
+        title: 'CPU frequency',
+        group: 'cpu',
+        unit: 'MHz',
+        min: 0,
+        series,
+        note: cores.length > 0 ? 'thin lines: per core' : undefined,
+      });
+    }
+  }
+
+  simple(charts, idx, 'load', 'Load average', 'load', 'load', [
+    ['load.1', '1 min'],
+    ['load.5', '5 min'],
+    ['load.15', '15 min'],
+  ]);
+
+  {
+    const series: SeriesDef[] = [];
+    if (has('mem.used')) series.push({ metric: 'mem.used', label: 'used', color: color(0), width: 2, role: 'main', legend: true });
+    if (has('mem.cached')) series.push({ metric: 'mem.cached', label: 'cached', color: color(3), width: 1.5, role: 'main', legend: true });
+    if (has('swap.used')) series.push({ metric: 'swap.used', label: 'swap used', color: color(2), width: 1.5, role: 'main', legend: true });
+    if (series.length > 0 && has('mem.total')) {
+      series.push({ metric: 'mem.total', label: 'total', color: color(9), width: 1, dash: [6, 4], role: 'limit', legend: true });
+    }
+    if (series.length > 0) charts.push({ id: 'memory', title: 'Memory', group: 'memory', unit: 'bytes', min: 0, series });
+  }
+
+  // GPUs: one chart per quantity, one line per GPU.
+  const gpus = new Set<string>();
+  for (const [pattern, m] of idx) if (pattern.startsWith('gpu.')) for (const k of m.keys()) gpus.add(k);
+  const gpuList = [...gpus].sort(byNumber);
+  // Name GPUs only when a box mixes models; "GPU 0 NVIDIA A100-SXM4-80GB" ×8 is just noise.
+  const distinctNames = new Set(gpuList.map((i) => gpuNames.get(Number(i)) ?? ''));
+  const gpuLabel = (i: string) => {
+    const name = gpuNames.get(Number(i));
+    return distinctNames.size > 1 && name ? `GPU ${i} ${name}` : `GPU ${i}`;
+  };
+  const gpuChart = (
+    id: string,
+    title: string,
+    pattern: string,
+    unit: Unit,
+    opts: { min?: number; max?: number; limit?: { pattern: string; label: string } } = {},
+  ) => {
+    const series: SeriesDef[] = [];
+    gpuList.forEach((i, n) => {
+      const metric = idx.get(pattern)?.get(i);
+      if (!metric) return;
+      series.push({ metric, label: gpuLabel(i), color: color(n), width: 2, role: 'main', legend: true });
+      const limit = opts.limit && idx.get(opts.limit.pattern)?.get(i);
+      if (limit && opts.limit) {
+        series.push({
+          metric: limit,
+          label: `${gpuLabel(i)} ${opts.limit.label}`,
+          color: color(n),
+          width: 1,
+          dash: [6, 4],
+          role: 'limit',
+          legend: true,
+        });
+      }
+    });
+    if (series.length > 0) charts.push({ id, title, group: 'gpu', unit, min: opts.min, max: opts.max, series });
+  };
+  gpuChart('gpu-util', 'GPU utilisation', 'gpu.<i>.util', '%', { min: 0, max: 100 });
+  gpuChart('gpu-mem', 'GPU memory used', 'gpu.<i>.mem.used', 'bytes', {
+    min: 0,
+    limit: { pattern: 'gpu.<i>.mem.total', label: 'total' },
+  });
+  gpuChart('gpu-power', 'GPU power', 'gpu.<i>.power', 'W', { min: 0, limit: { pattern: 'gpu.<i>.power.limit', label: 'limit' } });
+  gpuChart('gpu-temp', 'GPU temperature', 'gpu.<i>.temp', '°C', { limit: { pattern: 'gpu.<i>.temp.mem', label: 'memory' } });
+  gpuChart('gpu-clock', 'GPU SM clock', 'gpu.<i>.clock.sm', 'MHz', { min: 0 });
+
+  {
+    const sensors = keys('temp.<sensor>');
+    const series = sensors.map(
+      (s, n): SeriesDef => ({ metric: `temp.${s}`, label: s, color: color(n), width: 1.5, role: 'main', legend: true }),
+    );
+    if (series.length > 0) charts.push({ id: 'temp', title: 'Temperatures', group: 'temp', unit: '°C', series });
+  }
+
+  pairChart(charts, idx, 'net', 'Network', 'net', 'net.<iface>.rx_bps', 'net.<iface>.tx_bps', 'rx', 'tx', (k) => k !== 'lo' && !k.startsWith('veth'));
+  pairChart(charts, idx, 'disk', 'Disk I/O', 'disk', 'disk.<dev>.read_bps', 'disk.<dev>.write_bps', 'read', 'write');
+
+  const filesystems = keys('fs.<mount>.used').filter((k) => idx.get('fs.<mount>.size')?.has(k) || idx.get('fs.<mount>.util')?.has(k));
+  const metrics = new Set<string>();
+  for (const c of charts) for (const s of c.series) metrics.add(s.metric);
+  for (const fs of filesystems) {
+    for (const q of ['used', 'size', 'util']) if (idx.get(`fs.<mount>.${q}`)?.has(fs)) metrics.add(`fs.${fs}.${q}`);
+  }
+  return { charts, filesystems, metrics: [...metrics] };
+}
+
+function simple(
+  charts: ChartDef[],
+  idx: Map<string, Map<string, string>>,
+  id: string,
+  title: string,
+  group: MetricGroup,
+  unit: Unit,
+  names: [string, string][],
+): void {
+  const series = names
+    .filter(([metric]) => idx.get(metric)?.has(''))
+    .map(([metric, label], n): SeriesDef => ({ metric, label, color: color(n), width: n === 0 ? 2 : 1.5, role: 'main', legend: true }));
+  if (series.length > 0) charts.push({ id, title, group, unit, min: 0, series });
+}
+
+/** One chart with a solid line (rx/read) and a dashed line (tx/write) per interface or disk. */
+function pairChart(
+  charts: ChartDef[],
+  idx: Map<string, Map<string, string>>,
+  id: string,
+  title: string,
+  group: MetricGroup,
+  aPattern: string,
+  bPattern: string,
+  aLabel: string,
+  bLabel: string,
+  prefer: (key: string) => boolean = () => true,
+): void {
+  const all = [...new Set([...(idx.get(aPattern)?.keys() ?? []), ...(idx.get(bPattern)?.keys() ?? [])])].sort(byName);
+  // Hide the loopback interface when there is anything else to show.
+  const preferred = all.filter(prefer);
+  const keys = preferred.length > 0 ? preferred : all;
+  const series: SeriesDef[] = [];
+  keys.forEach((k, n) => {
+    const a = idx.get(aPattern)?.get(k);
+    const b = idx.get(bPattern)?.get(k);
+    if (a) series.push({ metric: a, label: `${k} ${aLabel}`, color: color(n), width: 1.5, role: 'main', legend: true });
+    if (b) series.push({ metric: b, label: `${k} ${bLabel}`, color: color(n), width: 1.5, dash: [5, 3], role: 'main', legend: true });
+  });
+  if (series.length > 0) {
+    charts.push({ id, title, group, unit: 'B/s', min: 0, series, note: `solid: ${aLabel}, dashed: ${bLabel}` });
+  }
+}

@@ -1,0 +1,357 @@
+// One time-series chart (chart.js line chart on a linear x axis of epoch ms). Updated in place
+// without animation: live samples are appended to a bounded ring per line, and history loads
+// replace the data. Test hooks on the canvas: data-chart, data-metric-group, data-points,
+// data-range, data-source.
+import {
+  Chart,
+  Filler,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartDataset,
+  type Scale,
+  type TooltipItem,
+} from 'chart.js';
+import { formatAxisTick, formatValue } from '../../../shared/format.js';
+import type { SeriesPoint } from '../../../shared/live.js';
+import type { Sample } from '../../../shared/protocol.js';
+import type { ChartDef, SeriesDef } from './chart-plan.js';
+import { h, setData, setText } from './dom.js';
+import { fullTime, tickLabel, timeTicks } from './time-axis.js';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);
+
+type Pt = { x: number; y: number };
+type LineDataset = ChartDataset<'line', Pt[]>;
+
+/** Most points one line keeps in live mode, whatever the sample rate. */
+const MAX_LIVE_POINTS = 4000;
+/** Narrowest x span in live mode (see liveMin). */
+const MIN_LIVE_SPAN_MS = 60_000;
+/** Lines drawn with a min/max band, at most (bands behind many lines are just fog). */
+const MAX_BANDS = 4;
+
+interface DatasetMeta {
+  kind: 'line' | 'band-min' | 'band-max';
+  def: SeriesDef;
+}
+
+export interface HistoryLoad {
+  series: Record<string, SeriesPoint[]>;
+  from: number;
+  to: number;
+  /** Break lines where consecutive points are further apart than this. */
+  gapMs: number;
+  /** Draw min/max bands (history ranges). */
+  bands: boolean;
+  range: string;
+  source: 'history' | 'live';
+}
+
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+function withAlpha(color: string, alpha: number): string {
+  const m = /^#([0-9a-f]{6})$/i.exec(color);
+  if (!m) return color;
+  const n = parseInt(m[1]!, 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+/** Tick values for a byte axis on IEC boundaries (1, 2, 5 × KiB/MiB/GiB…). */
+function byteTicks(min: number, max: number): number[] {
+  if (!(max > min)) return [min];
+  let f = 1;
+  while (max / f >= 1024 && f < 1024 ** 5) f *= 1024;
+  const raw = (max - min) / f / 4;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const nice = [1, 2, 2.5, 5, 10].map((k) => k * mag).find((s) => s >= raw) ?? 10 * mag;
+  const step = Math.max(1, nice * f);
+  const out: number[] = [];
+  for (let v = Math.floor(min / step) * step; v < max + step && out.length < 20; v += step) out.push(v);
+  return out;
+}
+
+export class TimeChart {
+  readonly el: HTMLElement;
+  readonly canvas: HTMLCanvasElement;
+  private readonly empty: HTMLElement;
+  private chart: Chart<'line', Pt[]> | null = null;
+  private meta: DatasetMeta[] = [];
+  private lineByMetric = new Map<string, LineDataset>();
+  private dirty = false;
+  private xStep = 60_000;
+  private windowMs = 10 * 60_000;
+  private live = true;
+  private xMin = 0;
+  private xMax = 0;
+  private loading = false;
+  /** Data loaded before mount(), applied on the first flush. */
+  private pending: { datasets: LineDataset[]; gapMs: number } | null = null;
+
+  constructor(readonly def: ChartDef) {
+    this.canvas = h('canvas', {
+      data: { chart: def.id, 'metric-group': def.group, unit: def.unit, points: 0, range: '', source: '' },
+      attrs: { role: 'img', 'aria-label': `${def.title} chart` },
+    });
+    this.empty = h('p', { class: 'chart-empty', text: 'No data in this range' });
+    this.el = h(
+      'figure',
+      { class: 'chart-card', data: { chart: def.id } },
+      h('figcaption', null, h('span', { class: 'chart-title', text: def.title }), def.note ? h('span', { class: 'chart-note', text: def.note }) : null),
+      h('div', { class: 'chart-box' }, this.canvas, this.empty),
+    );
+  }
+
+  /** Creates the chart.js instance; call once the element is in the document (it sizes to its box). */
+  mount(): void {
+    if (this.chart) return;
+    if (!(this.xMax > this.xMin)) {
+      this.xMax = Date.now();
+      this.xMin = this.xMax - this.windowMs;
+    }
+    const text = cssVar('--chart-text', '#555');
+    const grid = cssVar('--chart-grid', 'rgba(0,0,0,0.08)');
+    const unit = this.def.unit;
+    this.chart = new Chart<'line', Pt[]>(this.canvas, {
+      type: 'line',
+      data: { datasets: [] },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        parsing: false,
+        normalized: true,
+        spanGaps: false,
+        events: ['mousemove', 'mouseout', 'click', 'touchstart', 'touchmove'],
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        elements: { point: { radius: 0, hitRadius: 4, hoverRadius: 3 }, line: { tension: 0 } },
+        layout: { padding: { top: 4, right: 6 } },
+        scales: {
+          x: {
+            type: 'linear',
+            grid: { color: grid },
+            border: { display: false },
+            ticks: {
+              color: text,
+              maxRotation: 0,
+              autoSkip: false,
+              font: { size: 11 },
+              callback: (v) => tickLabel(Number(v), this.xStep),
+            },
+            afterBuildTicks: (scale: Scale) => {
+              const maxTicks = Math.max(2, Math.floor((scale.width || this.canvas.clientWidth || 300) / 85));
+              const { values, step } = timeTicks(scale.min, scale.max, maxTicks);
+              this.xStep = step;
+              scale.ticks = values.map((value) => ({ value }));
+            },
+          },
+          y: {
+            type: 'linear',
+            min: this.def.min,
+            max: this.def.max,
+            // An idle interface or disk (all zeros) still gets a readable 0 … 1 kB/s axis.
+            suggestedMax: unit === 'B/s' ? 1000 : unit === 'bytes' ? 1024 : undefined,
+            grace: this.def.min === undefined ? '5%' : 0,
+            grid: { color: grid },
+            border: { display: false },
+            ticks: {
+              color: text,
+              maxTicksLimit: 5,
+              // No fractional bytes or bytes/s.
+              precision: unit === 'B/s' || unit === 'bytes' ? 0 : undefined,
+              font: { size: 11 },
+              callback: (v) => formatAxisTick(Number(v), unit),
+            },
+            afterBuildTicks: (scale: Scale) => {
+              if (unit !== 'bytes' || this.def.max !== undefined) return;
+              const ticks = byteTicks(scale.min, scale.max);
+              scale.ticks = ticks.map((value) => ({ value }));
+              scale.min = ticks[0]!;
+              scale.max = ticks[ticks.length - 1]!;
+            },
+          },
+        },
+        plugins: {
+          legend: {
+            position: 'bottom',
+            align: 'start',
+            labels: {
+              color: text,
+              boxWidth: 14,
+              boxHeight: 2,
+              padding: 8,
+              font: { size: 11 },
+              filter: (item) => {
+                const m = this.meta[item.datasetIndex ?? -1];
+                return !!m && m.kind === 'line' && m.def.legend;
+              },
+            },
+          },
+          tooltip: {
+            animation: false,
+            filter: (item: TooltipItem<'line'>) => {
+              const m = this.meta[item.datasetIndex];
+              if (!m || m.kind !== 'line') return false;
+              return m.def.role !== 'detail' || this.lineByMetric.size <= 18;
+            },
+            itemSort: (a, b) => (this.meta[a.datasetIndex]?.def.role === 'detail' ? 1 : 0) - (this.meta[b.datasetIndex]?.def.role === 'detail' ? 1 : 0),
+            callbacks: {
+              title: (items) => (items[0] ? fullTime(items[0].parsed.x ?? 0) : ''),
+              label: (item) => `${item.dataset.label ?? ''}: ${formatValue(item.parsed.y, unit)}`,
+            },
+          },
+        },
+      },
+    });
+    this.flush(true);
+  }
+
+  get pointCount(): number {
+    let n = 0;
+    for (const ds of this.lineByMetric.values()) n = Math.max(n, ds.data.length);
+    return n;
+  }
+
+  /** Marks the chart as loading (the canvas keeps the previous data until the load lands). */
+  setLoading(range: string): void {
+    this.loading = true;
+    setData(this.canvas, { loading: 'true', range });
+    this.el.classList.add('is-loading');
+  }
+
+  /** Replaces all data: a history range, or the start of live mode. */
+  load(h: HistoryLoad): void {
+    this.loading = false;
+    this.live = h.source === 'live';
+    this.windowMs = h.to - h.from;
+    this.xMin = h.from;
+    this.xMax = h.to;
+    const datasets: LineDataset[] = [];
+    this.meta = [];
+    this.lineByMetric = new Map();
+    let bands = 0;
+    for (const def of this.def.series) {
+      const pts = h.series[def.metric] ?? [];
+      const line: LineDataset = {
+        label: def.label,
+        data: pts.map((p) => ({ x: p[0], y: p[1] })),
+        borderColor: def.color,
+        backgroundColor: def.color,
+        borderWidth: def.width,
+        borderDash: def.dash ?? [],
+        fill: false,
+        order: def.role === 'detail' ? 2 : 1,
+      };
+      datasets.push(line);
+      this.meta.push({ kind: 'line', def });
+      this.lineByMetric.set(def.metric, line);
+      if (h.bands && def.role === 'main' && bands < MAX_BANDS && pts.some((p) => p[2] !== p[3])) {
+        bands++;
+        const minIndex = datasets.length;
+        datasets.push({
+          label: `${def.label} min`,
+          data: pts.map((p) => ({ x: p[0], y: p[2] })),
+          borderWidth: 0,
+          borderColor: 'transparent',
+          backgroundColor: 'transparent',
+          fill: false,
+          order: 3,
+        });
+        this.meta.push({ kind: 'band-min', def });
+        datasets.push({
+          label: `${def.label} max`,
+          data: pts.map((p) => ({ x: p[0], y: p[3] })),
+          borderWidth: 0,
+          borderColor: 'transparent',
+          backgroundColor: withAlpha(def.color, 0.16),
+          fill: { target: minIndex },
+          order: 3,
+        });
+        this.meta.push({ kind: 'band-max', def });
+      }
+    }
+    if (this.chart) {
+      this.chart.data.datasets = datasets;
+      this.chart.options.spanGaps = h.gapMs;
+    } else {
+      this.pending = { datasets, gapMs: h.gapMs };
+    }
+    setData(this.canvas, { range: h.range, source: h.source, loading: null });
+    this.el.classList.remove('is-loading');
+    this.flush(true);
+  }
+
+  /** Appends live samples (live mode only); drawn on the next flush(). */
+  append(samples: readonly Sample[]): void {
+    if (!this.live || this.loading) return;
+    for (const s of samples) {
+      for (const [metric, ds] of this.lineByMetric) {
+        const v = s.m[metric];
+        if (v === undefined || !Number.isFinite(v)) continue;
+        const last = ds.data[ds.data.length - 1];
+        if (last && s.t <= last.x) continue;
+        ds.data.push({ x: s.t, y: v });
+        this.dirty = true;
+      }
+      if (s.t > this.xMax) {
+        this.xMax = s.t;
+        this.xMin = s.t - this.windowMs;
+      }
+    }
+    if (!this.dirty) return;
+    for (const ds of this.lineByMetric.values()) {
+      const data = ds.data;
+      let drop = 0;
+      while (drop < data.length && data[drop]!.x < this.xMin) drop++;
+      drop = Math.max(drop, data.length - MAX_LIVE_POINTS);
+      if (drop > 0) data.splice(0, drop);
+    }
+  }
+
+  /** Redraws if anything changed since the last flush (no animation). */
+  flush(force = false): void {
+    if (!this.dirty && !force) return;
+    this.dirty = false;
+    const chart = this.chart;
+    if (chart) {
+      if (this.pending) {
+        chart.data.datasets = this.pending.datasets;
+        chart.options.spanGaps = this.pending.gapMs;
+        this.pending = null;
+      }
+      const x = chart.options.scales?.x;
+      if (x && this.xMax > this.xMin) {
+        x.min = this.live ? this.liveMin() : this.xMin;
+        x.max = this.xMax;
+      }
+      chart.update('none');
+    }
+    const n = this.pointCount;
+    setText(this.empty, this.loading ? 'Loading…' : 'No data in this range');
+    this.el.classList.toggle('is-empty', n === 0);
+    if (this.canvas.dataset.points !== String(n)) this.canvas.dataset.points = String(n);
+  }
+
+  /**
+   * Left edge in live mode: the whole window once it is full, but while a device has only
+   * reported for a few seconds the chart spans what there is (at least a minute) instead of
+   * squeezing it against the right edge.
+   */
+  private liveMin(): number {
+    let first = Infinity;
+    for (const ds of this.lineByMetric.values()) if (ds.data.length > 0) first = Math.min(first, ds.data[0]!.x);
+    if (!Number.isFinite(first)) return this.xMin;
+    return Math.max(this.xMin, Math.min(first, this.xMax - MIN_LIVE_SPAN_MS));
+  }
+
+  destroy(): void {
+    this.chart?.destroy();
+    this.chart = null;
+  }
+}

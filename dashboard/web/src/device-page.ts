@@ -1,0 +1,404 @@
+// The device page: header with inventory, a range picker, one chart per metric group the
+// device has, and a filesystem table. Live mode loads the last 10 minutes from the series API
+// and then appends samples from the live feed; other ranges read history only.
+import { describeMetric } from '../../../shared/catalog.js';
+import { formatAge, formatValue } from '../../../shared/format.js';
+import type { DeviceSummary } from '../../../shared/live.js';
+import type { Sample } from '../../../shared/protocol.js';
+import { ApiError, getDevice, getSeries } from './api.js';
+import { planPage, type PagePlan } from './chart-plan.js';
+import { TimeChart } from './charts.js';
+import { osLine } from './device-facts.js';
+import { append, clear, h, setData, setText } from './dom.js';
+import type { Page } from './page.js';
+import { deviceHref, RANGES, type RangeKey } from './router.js';
+import type { FleetStore } from './store.js';
+
+const MIN_POINTS = 60;
+const MAX_POINTS = 2000;
+
+export class DevicePage implements Page {
+  readonly el: HTMLElement;
+  private readonly head = h('header', { class: 'device-head' });
+  private readonly title = h('h1', { class: 'device-title' });
+  private readonly badge = h('span', { class: 'badge' });
+  private readonly seen = h('span', { class: 'device-seen' });
+  private readonly host = h('div', { class: 'device-host' });
+  private readonly inventory = h('dl', { class: 'inventory' });
+  private readonly picker = h('nav', { class: 'range-picker', attrs: { 'aria-label': 'Time range' } });
+  private readonly status = h('span', { class: 'range-status', attrs: { 'aria-live': 'polite' } });
+  private readonly grid = h('div', { class: 'chart-grid' });
+  private readonly fsBody = h('tbody');
+  private readonly fsSection: HTMLElement;
+  private readonly body: HTMLElement;
+  private charts: TimeChart[] = [];
+  private plan: PagePlan | null = null;
+  private metrics = new Set<string>();
+  private device: DeviceSummary | null = null;
+  private loadAbort: AbortController | null = null;
+  private readonly abort = new AbortController();
+  private buffered: Sample[] = [];
+  private loading = false;
+  private frame = 0;
+  private fsDirty = false;
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  private tickTimer: ReturnType<typeof setInterval> | undefined;
+  private replanTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly offs: (() => void)[] = [];
+
+  constructor(
+    private readonly store: FleetStore,
+    readonly id: string,
+    private range: RangeKey,
+  ) {
+    this.fsSection = h(
+      'section',
+      { class: 'fs-section', data: { 'metric-group': 'fs' } },
+      h('h2', { text: 'Filesystems' }),
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { class: 'fs-table' },
+          h('thead', null, h('tr', null, h('th', { text: 'Mount' }), h('th', { text: 'Used' }), h('th', { text: 'Size' }), h('th', { class: 'fs-util-col', text: 'Use' }))),
+          this.fsBody,
+        ),
+      ),
+    );
+    this.fsSection.hidden = true;
+    this.head.append(
+      h('div', { class: 'device-title-row' }, this.title, this.badge, this.seen),
+      this.host,
+      this.inventory,
+    );
+    this.body = h(
+      'div',
+      { class: 'device-body' },
+      h('div', { class: 'toolbar' }, this.picker, this.status),
+      this.grid,
+      this.fsSection,
+    );
+    this.body.hidden = true;
+    this.el = h(
+      'section',
+      { class: 'page device-page', data: { page: 'device', 'device-id': id } },
+      h('nav', { class: 'crumbs' }, h('a', { attrs: { href: '#/' }, text: '← Fleet' })),
+      this.head,
+      this.body,
+    );
+    this.renderPicker();
+  }
+
+  mount(): void {
+    setText(this.title, this.id);
+    setText(this.status, 'Loading…');
+    this.offs.push(
+      this.store.onChange((changed) => {
+        if (changed !== null && changed !== this.id) return;
+        const d = this.store.devices.get(this.id);
+        if (d) this.renderHeader(d);
+      }),
+      this.store.onSamples((deviceId, samples) => {
+        if (deviceId === this.id) this.onSamples(samples);
+      }),
+    );
+    this.tickTimer = setInterval(() => {
+      if (this.device) this.renderHeader(this.store.devices.get(this.id) ?? this.device);
+    }, 5000);
+    void this.init();
+  }
+
+  destroy(): void {
+    for (const off of this.offs) off();
+    this.abort.abort();
+    this.loadAbort?.abort();
+    clearInterval(this.refreshTimer);
+    clearInterval(this.tickTimer);
+    clearTimeout(this.replanTimer);
+    cancelAnimationFrame(this.frame);
+    for (const c of this.charts) c.destroy();
+    this.charts = [];
+  }
+
+  resync(): void {
+    if (this.plan && this.range === 'live') void this.loadRange(true);
+  }
+
+  setRange(range: RangeKey): void {
+    if (range === this.range) return;
+    this.range = range;
+    this.renderPicker();
+    if (this.plan) void this.loadRange();
+  }
+
+  private async init(): Promise<void> {
+    let res: { device: DeviceSummary; metrics: string[] };
+    try {
+      res = await getDevice(this.id, this.abort.signal);
+    } catch (err) {
+      if (this.abort.signal.aborted) return;
+      this.showError(err);
+      return;
+    }
+    // The store may already hold fresher samples from the live feed.
+    const d = this.store.devices.get(this.id) ?? res.device;
+    if (!this.store.devices.has(this.id)) this.store.upsert(res.device);
+    this.device = d;
+    for (const m of res.metrics) this.metrics.add(m);
+    for (const m of Object.keys(d.latest?.m ?? {})) this.metrics.add(m);
+    this.renderHeader(d);
+    this.body.hidden = false;
+    this.buildCharts();
+    await this.loadRange();
+  }
+
+  private showError(err: unknown): void {
+    clear(this.head);
+    const notFound = err instanceof ApiError && err.status === 404;
+    this.el.dataset.error = notFound ? 'not-found' : 'failed';
+    append(
+      this.head,
+      h('h1', { text: notFound ? 'Unknown device' : 'Could not load this device' }),
+      h('p', { class: 'muted', text: notFound ? `The hub has no device with id “${this.id}”.` : String((err as Error).message ?? err) }),
+      notFound ? null : h('button', { class: 'retry-btn', text: 'Retry', attrs: { type: 'button' }, on: { click: () => location.reload() } }),
+    );
+    document.title = 'edgewatch';
+  }
+
+  private renderPicker(): void {
+    clear(this.picker);
+    for (const r of RANGES) {
+      const active = r.key === this.range;
+      this.picker.append(
+        h('a', {
+          class: `range-btn${active ? ' is-active' : ''}`,
+          text: r.label,
+          attrs: { href: deviceHref(this.id, r.key), 'aria-current': active ? 'true' : null },
+          data: { 'range-key': r.key },
+        }),
+      );
+    }
+    this.el.dataset.range = this.range;
+  }
+
+  private renderHeader(d: DeviceSummary): void {
+    this.device = d;
+    document.title = `${d.name} · edgewatch`;
+    setText(this.title, d.name);
+    setText(this.badge, d.online ? 'online' : 'offline');
+    this.badge.className = `badge ${d.online ? 'badge-online' : 'badge-offline'}`;
+    setData(this.el, { online: String(d.online) });
+    setText(this.seen, !d.online && d.lastSeen !== null ? `last seen ${formatAge(Date.now() - d.lastSeen)}` : '');
+    setText(this.host, d.hostname && d.hostname !== d.name ? d.hostname : '');
+    if (this.range === 'live' && this.plan && !this.loading) setText(this.status, liveStatus(d));
+    const inv = d.inventory;
+    const rows: [string, string][] = [];
+    const os = osLine(d);
+    if (os) rows.push(['OS', os]);
+    const sys = inv.board?.model || inv.system?.model ? [inv.system?.manufacturer, inv.system?.model || inv.board?.model].filter(Boolean).join(' ') : '';
+    if (sys) rows.push(['System', `${sys}${inv.system?.virtual ? ' (virtual)' : ''}`]);
+    if (inv.cpu) {
+      const c = inv.cpu;
+      const parts = [[c.manufacturer, c.brand].filter(Boolean).join(' ')];
+      if (c.physicalCores || c.cores) {
+        parts.push(
+          c.physicalCores && c.cores && c.physicalCores !== c.cores ? `${c.physicalCores} cores / ${c.cores} threads` : `${c.cores ?? c.physicalCores} cores`,
+        );
+      }
+      if (c.speedMaxMHz) parts.push(`up to ${formatValue(c.speedMaxMHz, 'MHz')}`);
+      rows.push(['CPU', parts.filter(Boolean).join(' · ')]);
+    }
+    const ram = inv.memTotalBytes ?? d.latest?.m['mem.total'];
+    if (ram) rows.push(['Memory', formatValue(ram, 'bytes')]);
+    for (const g of inv.gpus ?? []) {
+      const parts = [g.name];
+      if (g.memTotalBytes) parts.push(formatValue(g.memTotalBytes, 'bytes'));
+      if (g.driver) parts.push(`driver ${g.driver}`);
+      rows.push([(inv.gpus?.length ?? 0) > 1 ? `GPU ${g.index}` : 'GPU', parts.join(' · ')]);
+    }
+    const agent: string[] = [];
+    if (d.agentVersion) agent.push(`v${d.agentVersion}`);
+    if (d.intervalMs) agent.push(`every ${d.intervalMs < 1000 ? `${d.intervalMs} ms` : `${d.intervalMs / 1000} s`}`);
+    if (d.droppedSamples > 0) agent.push(`${d.droppedSamples} samples dropped`);
+    if (d.clockOffsetMs !== null && Math.abs(d.clockOffsetMs) >= 2000) {
+      agent.push(`clock ${(Math.abs(d.clockOffsetMs) / 1000).toFixed(1)} s ${d.clockOffsetMs > 0 ? 'ahead' : 'behind'}`);
+    }
+    if (agent.length) rows.push(['Agent', agent.join(' · ')]);
+    const key = JSON.stringify(rows);
+    if (this.inventory.dataset.key !== key) {
+      this.inventory.dataset.key = key;
+      clear(this.inventory);
+      for (const [k, v] of rows) this.inventory.append(h('div', { class: 'inv-row' }, h('dt', { text: k }), h('dd', { text: v })));
+    }
+  }
+
+  private buildCharts(): void {
+    for (const c of this.charts) c.destroy();
+    const gpuNames = new Map((this.device?.inventory.gpus ?? []).map((g) => [g.index, g.name] as const));
+    this.plan = planPage(this.metrics, gpuNames);
+    this.charts = this.plan.charts.map((def) => new TimeChart(def));
+    this.grid.replaceChildren(...this.charts.map((c) => c.el));
+    if (this.charts.length === 0) this.grid.append(h('p', { class: 'muted', text: 'This device has not reported any metrics yet.' }));
+    for (const c of this.charts) c.mount();
+    this.fsSection.hidden = this.plan.filesystems.length === 0;
+    this.renderFs();
+  }
+
+  private planKey(p: PagePlan): string {
+    return p.charts.map((c) => `${c.id}:${c.series.map((s) => s.metric).join(',')}`).join('|') + `|fs:${p.filesystems.join(',')}`;
+  }
+
+  /** Loads the selected range; `quiet` (periodic refresh, resync) keeps the charts undimmed meanwhile. */
+  private async loadRange(quiet = false): Promise<void> {
+    const plan = this.plan;
+    const d = this.store.devices.get(this.id) ?? this.device;
+    if (!plan || !d) return;
+    this.loadAbort?.abort();
+    const ctl = new AbortController();
+    this.loadAbort = ctl;
+    clearInterval(this.refreshTimer);
+    const range = RANGES.find((r) => r.key === this.range) ?? RANGES[0]!;
+    const live = range.key === 'live';
+    const deviceNow = Date.now() + (d.clockOffsetMs ?? 0);
+    // Live on an offline device shows its last minutes rather than an empty window.
+    const to = live && !d.online && d.latest ? d.latest.t : deviceNow;
+    const from = to - range.ms;
+    const width = this.charts[0]?.canvas.clientWidth || 600;
+    const points = Math.max(MIN_POINTS, Math.min(MAX_POINTS, Math.round(width)));
+    const metrics = plan.charts.flatMap((c) => c.series.map((s) => s.metric));
+    this.loading = true;
+    this.buffered = [];
+    if (!quiet) {
+      for (const c of this.charts) c.setLoading(range.key);
+      setText(this.status, 'Loading…');
+      this.el.dataset.loading = 'true';
+    }
+    try {
+      const res =
+        metrics.length === 0
+          ? { series: {}, stepMs: 0, from, to, deviceId: this.id }
+          : await getSeries(this.id, { metrics, from, to: live ? to + 60_000 : to, points }, ctl.signal);
+      if (ctl.signal.aborted) return;
+      const interval = d.intervalMs ?? 5000;
+      const gapMs = Math.max(3 * interval, 2.5 * res.stepMs, 1500);
+      for (const c of this.charts) {
+        c.load({ series: res.series, from, to, gapMs, bands: !live, range: range.key, source: live ? 'live' : 'history' });
+      }
+      this.loading = false;
+      if (live && this.buffered.length) {
+        for (const c of this.charts) c.append(this.buffered);
+        this.scheduleFlush();
+      }
+      this.buffered = [];
+      setText(this.status, live ? liveStatus(d) : res.stepMs > 0 ? `${formatStep(res.stepMs)} per point` : 'Raw samples');
+      this.el.dataset.loading = 'false';
+      if (!live) {
+        const every = Math.max(15_000, range.ms / 60);
+        this.refreshTimer = setInterval(() => void this.loadRange(true), every);
+      }
+    } catch (err) {
+      if (ctl.signal.aborted) return;
+      this.loading = false;
+      this.el.dataset.loading = 'false';
+      setText(this.status, `Could not load history: ${(err as Error).message}`);
+      for (const c of this.charts) {
+        c.load({ series: {}, from, to, gapMs: 5000, bands: false, range: range.key, source: live ? 'live' : 'history' });
+      }
+    }
+  }
+
+  private onSamples(samples: Sample[]): void {
+    let replan = false;
+    for (const s of samples) {
+      for (const name of Object.keys(s.m)) {
+        if (!this.metrics.has(name)) {
+          this.metrics.add(name);
+          if (describeMetric(name)) replan = true;
+        }
+      }
+    }
+    if (replan && this.plan && !this.replanTimer) {
+      // A new interface, disk or sensor appeared: rebuild the charts if the plan changed.
+      this.replanTimer = setTimeout(() => {
+        this.replanTimer = undefined;
+        const gpuNames = new Map((this.device?.inventory.gpus ?? []).map((g) => [g.index, g.name] as const));
+        if (this.plan && this.planKey(planPage(this.metrics, gpuNames)) !== this.planKey(this.plan)) {
+          this.buildCharts();
+          void this.loadRange();
+        }
+      }, 2000);
+    }
+    if (!this.plan) return;
+    if (this.loading) {
+      this.buffered.push(...samples);
+      return;
+    }
+    if (this.range === 'live') for (const c of this.charts) c.append(samples);
+    this.fsDirty = true;
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      for (const c of this.charts) c.flush();
+      if (this.fsDirty) {
+        this.fsDirty = false;
+        this.renderFs();
+      }
+    });
+  }
+
+  private renderFs(): void {
+    const plan = this.plan;
+    if (!plan || plan.filesystems.length === 0) return;
+    const m = (this.store.devices.get(this.id) ?? this.device)?.latest?.m ?? {};
+    const rows = plan.filesystems.map((fs) => {
+      const used = m[`fs.${fs}.used`];
+      const size = m[`fs.${fs}.size`];
+      const util = m[`fs.${fs}.util`] ?? (used !== undefined && size ? (100 * used) / size : undefined);
+      return { fs, used, size, util };
+    });
+    if (this.fsBody.children.length !== rows.length) {
+      clear(this.fsBody);
+      for (const r of rows) {
+        this.fsBody.append(
+          h(
+            'tr',
+            { data: { fs: r.fs } },
+            h('td', { class: 'fs-mount', text: r.fs === 'rootfs' ? '/' : r.fs }),
+            h('td', { data: { col: 'used' } }),
+            h('td', { data: { col: 'size' } }),
+            h('td', { class: 'fs-util-col' }, h('span', { class: 'bar' }, h('span', { class: 'bar-fill' })), h('span', { class: 'fs-util', data: { col: 'util' } })),
+          ),
+        );
+      }
+    }
+    rows.forEach((r, i) => {
+      const tr = this.fsBody.children[i] as HTMLTableRowElement | undefined;
+      if (!tr) return;
+      setText(tr.querySelector('[data-col="used"]')!, formatValue(r.used, 'bytes'));
+      setText(tr.querySelector('[data-col="size"]')!, formatValue(r.size, 'bytes'));
+      setText(tr.querySelector('[data-col="util"]')!, formatValue(r.util, '%'));
+      const fill = tr.querySelector<HTMLElement>('.bar-fill');
+      if (fill) {
+        const pct = Math.max(0, Math.min(100, r.util ?? 0));
+        fill.style.width = `${pct.toFixed(1)}%`;
+        fill.classList.toggle('is-high', pct >= 90);
+      }
+    });
+  }
+}
+
+function liveStatus(d: DeviceSummary): string {
+  return d.online ? 'Live' : 'Offline: the last 10 minutes it reported';
+}
+
+function formatStep(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(ms % 3_600_000 === 0 ? 0 : 1)} h`;
+}

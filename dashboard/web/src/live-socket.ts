@@ -1,0 +1,156 @@
+// The live feed from the hub (/ws/live). Reconnects by itself with exponential backoff and
+// jitter; after a reconnect the hub sends a fresh snapshot, and the socket re-sends the
+// current subscription.
+import type { LiveFrame } from '../../../shared/live.js';
+
+export type SocketState = 'connecting' | 'open' | 'closed';
+
+export interface LiveSocketOptions {
+  url?: string;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export function liveUrl(loc: Location = location): string {
+  const url = new URL('ws/live', loc.href);
+  url.protocol = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.hash = '';
+  url.search = '';
+  return url.toString();
+}
+
+export class LiveSocket {
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+  private subscription: '*' | string[] = '*';
+  private readonly frameListeners = new Set<(f: LiveFrame) => void>();
+  private readonly stateListeners = new Set<(s: SocketState) => void>();
+  private readonly url: string;
+  private readonly minDelayMs: number;
+  private readonly maxDelayMs: number;
+  state: SocketState = 'closed';
+
+  constructor(opts: LiveSocketOptions = {}) {
+    this.url = opts.url ?? liveUrl();
+    this.minDelayMs = opts.minDelayMs ?? 500;
+    this.maxDelayMs = opts.maxDelayMs ?? 15_000;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.ws?.close();
+    this.ws = null;
+    this.setState('closed');
+  }
+
+  onFrame(fn: (f: LiveFrame) => void): () => void {
+    this.frameListeners.add(fn);
+    return () => this.frameListeners.delete(fn);
+  }
+
+  onState(fn: (s: SocketState) => void): () => void {
+    this.stateListeners.add(fn);
+    return () => this.stateListeners.delete(fn);
+  }
+
+  /** Which devices' samples to stream. Kept and re-sent after every reconnect. */
+  subscribe(devices: '*' | string[]): void {
+    const same =
+      devices === this.subscription ||
+      (Array.isArray(devices) && Array.isArray(this.subscription) && devices.join('\n') === this.subscription.join('\n'));
+    this.subscription = devices;
+    if (!same) this.sendSubscription();
+  }
+
+  private sendSubscription(): void {
+    if (this.ws?.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify({ type: 'subscribe', v: 1, devices: this.subscription }));
+    }
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.setState('connecting');
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.addEventListener('open', () => {
+      this.attempt = 0;
+      this.setState('open');
+      // The hub streams everything by default; only narrow it when asked to.
+      if (this.subscription !== '*') this.sendSubscription();
+    });
+    ws.addEventListener('message', (ev) => {
+      if (typeof ev.data !== 'string') return;
+      let frame: unknown;
+      try {
+        frame = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      if (!isLiveFrame(frame)) return;
+      for (const fn of this.frameListeners) {
+        try {
+          fn(frame);
+        } catch (err) {
+          console.error('edgewatch: live frame handler failed', err);
+        }
+      }
+    });
+    ws.addEventListener('close', () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.scheduleReconnect();
+    });
+    // An error is always followed by close; nothing to do here.
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    this.setState('closed');
+    const base = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** this.attempt);
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.attempt = Math.min(this.attempt + 1, 20);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private setState(s: SocketState): void {
+    if (this.state === s) return;
+    this.state = s;
+    for (const fn of this.stateListeners) fn(s);
+  }
+}
+
+/** A light shape check: the hub is trusted to send well-formed frames, but not blindly. */
+function isLiveFrame(x: unknown): x is LiveFrame {
+  if (typeof x !== 'object' || x === null) return false;
+  const f = x as { type?: unknown; v?: unknown };
+  if (f.v !== 1) return false;
+  switch (f.type) {
+    case 'snapshot':
+      return Array.isArray((x as { devices?: unknown }).devices);
+    case 'device':
+      return typeof (x as { device?: unknown }).device === 'object' && (x as { device?: unknown }).device !== null;
+    case 'samples':
+      return typeof (x as { deviceId?: unknown }).deviceId === 'string' && Array.isArray((x as { samples?: unknown }).samples);
+    default:
+      return false;
+  }
+}
