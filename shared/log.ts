@@ -9,7 +9,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function createLogger(component: string, level: string = process.env.EDGEWATCH_LOG_LEVEL ?? 'info'): Logger {
   const valid = (LOG_LEVELS as readonly string[]).includes(level) ? level : 'info';
-  return pino({ name: component, level: valid, base: { component } }, pino.destination({ fd: 2, sync: true }));
+  return pino({ level: valid, base: { component } }, pino.destination({ fd: 2, sync: true }));
 }
 
 /** A logger that drops everything: for tests and for parsers run from the CLI. */

@@ -13,7 +13,7 @@ function defaultStateDir(): string {
 export function agentCommand(): Command {
   return new Command('agent')
     .description('run the agent on this device: sample metrics and stream them to a hub')
-    .addOption(new Option('--hub <url>', 'hub agent endpoint, e.g. ws://hub.local:8080/ws/agent').env('EDGEWATCH_HUB').makeOptionMandatory())
+    .addOption(new Option('--hub <url>', 'hub agent endpoint, e.g. ws://hub.local:8080/ws/agent (required)').env('EDGEWATCH_HUB'))
     .addOption(new Option('--name <name>', 'device name shown in the dashboard (default: host name)').env('EDGEWATCH_NAME'))
     .addOption(new Option('--id <id>', 'stable device id (default: generated once, kept in the state directory)').env('EDGEWATCH_DEVICE_ID'))
     .addOption(new Option('--interval <duration>', `sampling interval: 1s, 500ms (at least ${MIN_INTERVAL_MS} ms)`).env('EDGEWATCH_INTERVAL').default(1000).argParser(parseDuration))
@@ -23,11 +23,14 @@ export function agentCommand(): Command {
     .addOption(new Option('--sys-root <dir>', 'where /sys is').env('EDGEWATCH_SYS_ROOT').default('/sys'))
     .addOption(new Option('--host-root <dir>', "prefix of the host's mount points, for filesystem usage").env('EDGEWATCH_HOST_ROOT').default('/'))
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug or trace').env('EDGEWATCH_LOG_LEVEL').default('info'))
-    .action(async (opts: AgentCliOptions) => {
+    .action(async (opts: AgentCliOptions, command: Command) => {
+      // Checked here rather than by commander so that subcommands of the standalone agent
+      // (`edgewatch-agent parse …`) do not need a hub.
+      if (!opts.hub) command.error('error: the agent needs a hub: pass --hub ws://<hub-host>:8080/ws/agent or set EDGEWATCH_HUB');
       const log = createLogger('agent', opts.logLevel);
       const { startAgent } = await import('../../agent/agent.js');
       const agent = await startAgent({
-        hubUrl: opts.hub,
+        hubUrl: opts.hub!,
         name: opts.name,
         deviceId: opts.id,
         intervalMs: opts.interval,
@@ -45,7 +48,7 @@ export function agentCommand(): Command {
 }
 
 interface AgentCliOptions {
-  hub: string;
+  hub?: string;
   name?: string;
   id?: string;
   interval: number;

@@ -52,7 +52,7 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
     if (firstHello) fleet.connected(device.id);
     clearTimeout(helloTimer);
     send({ type: 'welcome', v: PROTOCOL_VERSION, lastSeq: device.lastSeq, hubTime: Date.now() });
-    log.info({ name: device.name, lastSeq: device.lastSeq, capabilities: hello.capabilities }, 'agent connected');
+    log.info({ deviceName: device.name, lastSeq: device.lastSeq, capabilities: hello.capabilities }, 'agent connected');
     live.publishDevice(fleet.summarise(device));
   };
 

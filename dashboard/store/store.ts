@@ -111,7 +111,8 @@ export class Store {
       ),
       updateDeviceOnHello: db.prepare(
         `UPDATE devices SET name = @name, hostname = @hostname, interval_ms = @intervalMs,
-           agent_version = @agentVersion, capabilities = @capabilities, inventory = @inventory
+           agent_version = @agentVersion, capabilities = @capabilities, inventory = @inventory,
+           clock_offset_ms = @clockOffsetMs
          WHERE id = @id`,
       ),
       deviceById: db.prepare('SELECT * FROM devices WHERE id = ?'),
@@ -137,7 +138,6 @@ export class Store {
            last_seen = @receivedAt,
            last_seq = MAX(COALESCE(last_seq, 0), @seq),
            latest = CASE WHEN latest IS NULL OR json_extract(latest, '$.t') <= @latestT THEN @latest ELSE latest END,
-           clock_offset_ms = @offset,
            dropped_samples = dropped_samples + @dropped
          WHERE num = @num`,
       ),
@@ -172,6 +172,10 @@ export class Store {
       agentVersion: hello.agent.version,
       capabilities: JSON.stringify(hello.capabilities),
       inventory: JSON.stringify(hello.inventory),
+      // The hello is stamped with the agent's clock as it is sent and arrives within
+      // milliseconds on a LAN: the difference is the device's clock error, to within the
+      // network delay. (Batch timestamps cannot tell: a resent backlog is old on purpose.)
+      clockOffsetMs: Math.round(hello.clock - now),
     };
     this.db.transaction(() => {
       this.stmt.insertDevice.run(params);
@@ -234,9 +238,6 @@ export class Store {
       seq: item.seq,
       latest: JSON.stringify(latest),
       latestT: latest.t,
-      // The newest sample was taken at most one batch ago, so receive time minus its
-      // timestamp bounds the device's clock error from above (plus network delay).
-      offset: Math.round(tLast - item.receivedAt),
       dropped: item.dropped ?? 0,
     });
     return { stored: true };

@@ -1,0 +1,117 @@
+// The CLI as users run it: the built dist/edgewatch.mjs and dist/edgewatch-agent.mjs.
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/processes.js';
+
+const run = promisify(execFile);
+const CLI = join(REPO_ROOT, 'dist/edgewatch.mjs');
+const AGENT = join(REPO_ROOT, 'dist/edgewatch-agent.mjs');
+const FIXTURES = join(REPO_ROOT, 'test/fixtures/nvidia-smi');
+
+async function cli(args: string[], opts: { input?: string; bin?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = run(process.execPath, [opts.bin ?? CLI, ...args], { cwd: REPO_ROOT, timeout: 20_000, maxBuffer: 16 * 1024 * 1024 });
+  if (opts.input !== undefined) {
+    child.child.stdin!.end(opts.input);
+  }
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function captureFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? captureFiles(path) : [path];
+  });
+}
+
+describe('edgewatch CLI', () => {
+  it('has --help on the program and on every subcommand', async () => {
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    for (const sub of ['start', 'hub', 'agent', 'parse']) expect(top.stdout).toContain(sub);
+    for (const sub of ['start', 'hub', 'agent', 'parse']) {
+      const help = await cli([sub, '--help']);
+      expect(help.code, sub).toBe(0);
+      expect(help.stdout).toMatch(/^Usage: edgewatch /);
+    }
+    expect((await cli(['hub', '--help'])).stdout).toContain('EDGEWATCH_DATA');
+    expect((await cli(['agent', '--help'])).stdout).toContain('EDGEWATCH_HUB');
+  });
+
+  it('says what is wrong with bad options', async () => {
+    const noHub = await cli(['agent']);
+    expect(noHub.code).not.toBe(0);
+    expect(noHub.stderr).toMatch(/needs a hub: pass --hub/);
+    const interval = await cli(['agent', '--hub', 'ws://127.0.0.1:9', '--interval', 'fast']);
+    expect(interval.code).not.toBe(0);
+    expect(interval.stderr).toMatch(/"fast" is not a duration/);
+    const port = await cli(['hub', '--port', '70000']);
+    expect(port.code).not.toBe(0);
+    expect(port.stderr).toMatch(/"70000" is not a TCP port/);
+  });
+
+  it('parse nvidia-smi prints normalised metrics from a file and from stdin', async () => {
+    const file = join(FIXTURES, 'h200/busy_query_csv.txt');
+    const fromFile = await cli(['parse', 'nvidia-smi', file]);
+    expect(fromFile.code).toBe(0);
+    const parsed = JSON.parse(fromFile.stdout) as { format: string; samples: { m: Record<string, number> }[] };
+    expect(parsed.samples[0]!.m['gpu.0.power']).toBe(77.9);
+    expect(parsed.samples[0]!.m['gpu.0.mem.total']).toBe(143771 * 1048576);
+    expect(parsed.samples[0]!.m['gpu.0.fan']).toBeUndefined(); // [N/A] stays missing
+
+    const fromStdin = await cli(['parse', 'nvidia-smi', '-'], { input: readFileSync(file, 'utf8') });
+    expect(JSON.parse(fromStdin.stdout)).toEqual(parsed);
+  });
+
+  it('parse rejects an unknown tool, a missing file and output that is not nvidia-smi', async () => {
+    const tool = await cli(['parse', 'top', '-'], { input: '' });
+    expect(tool.code).toBe(2);
+    expect(tool.stderr).toMatch(/unknown tool "top"; known: nvidia-smi/);
+    const missing = await cli(['parse', 'nvidia-smi', '/nonexistent/file']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read \/nonexistent\/file/);
+    const garbage = await cli(['parse', 'nvidia-smi', '-'], { input: 'top - 10:00:00 up 3 days\nTasks: 120 total\n' });
+    expect(garbage.code).toBe(1);
+    expect(garbage.stderr).toMatch(/not nvidia-smi output/);
+  });
+
+  it('parse nvidia-smi reads every nvidia-smi capture in the fixtures', async () => {
+    // Measurements and --help texts are not tool output; the parser tests assert the help
+    // texts are refused with a clear error.
+    const files = captureFiles(FIXTURES).filter((f) => !/(spawn_ms|lms_cost|help_query_\w+|QUERY_FIELDS)\.txt$/.test(f));
+    expect(files.length).toBeGreaterThan(60);
+    const results = [];
+    for (let i = 0; i < files.length; i += 4) {
+      results.push(...(await Promise.all(files.slice(i, i + 4).map(async (f) => ({ f, r: await cli(['parse', 'nvidia-smi', f]) })))));
+    }
+    for (const { f, r } of results) {
+      expect(r.code, `${f}: ${r.stderr}`).toBe(0);
+      const out = JSON.parse(r.stdout) as { format: string; samples: unknown[]; gpus?: unknown[]; processes?: unknown[]; version?: unknown };
+      expect(out.format, f).toMatch(/^[a-z-]+$/);
+      // Something was read: values, GPUs, version facts, or a process list (an idle GPU's
+      // compute-apps list is a real, empty answer).
+      const found = out.samples.length + (out.gpus?.length ?? 0) + (out.version ? 1 : 0);
+      expect(found > 0 || Array.isArray(out.processes), f).toBe(true);
+    }
+  }, 120_000);
+
+  it('the self-contained agent file runs on its own: --help and parse need no hub and no node_modules', async () => {
+    const help = await cli(['--help'], { bin: AGENT });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: edgewatch-agent/);
+    const parsed = await cli(['parse', 'nvidia-smi', join(FIXTURES, 'h200/busy_table.txt')], { bin: AGENT });
+    expect(parsed.code).toBe(0);
+    expect(JSON.parse(parsed.stdout).format).toBe('table');
+    // Bundled means no import of a package at run time.
+    const source = readFileSync(AGENT, 'utf8');
+    expect(source).not.toMatch(/from\s*"(ws|zod|pino|commander|systeminformation)"/);
+  });
+});
