@@ -43,3 +43,30 @@ export function counterDelta(prev: number, cur: number, mayWrap32 = false): numb
 export function perSecond(delta: number, elapsedMs: number): number {
   return (delta * 1000) / elapsedMs;
 }
+
+/**
+ * A counter file read once per tick, with the time since the previous good read: what every
+ * rate needs. After a failed read the next one starts a fresh interval rather than dividing
+ * two intervals' worth of counts by one.
+ */
+export class TimedCounterFile {
+  private prevAt: number | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly clock: MonotonicClock,
+  ) {}
+
+  /** The file's text and ms since the previous good read (0 on the first), or undefined. */
+  read(): { text: string; elapsedMs: number } | undefined {
+    const text = readText(this.path);
+    const at = this.clock();
+    if (text === undefined) {
+      this.prevAt = undefined;
+      return undefined;
+    }
+    const elapsedMs = this.prevAt === undefined ? 0 : at - this.prevAt;
+    this.prevAt = at;
+    return { text, elapsedMs };
+  }
+}

@@ -7,7 +7,7 @@ import { metricSegment } from '../../shared/catalog.js';
 import type { Logger } from '../../shared/log.js';
 import { DISKSTATS_SECTOR_BYTES, parseDiskstats, type DiskStats } from '../parsers/proc/diskstats.js';
 import type { Collector, CollectorFactory, MetricValues } from './collector.js';
-import { counterDelta, monotonicMs, perSecond, readText, type MonotonicClock } from './counters.js';
+import { counterDelta, monotonicMs, perSecond, readText, TimedCounterFile, type MonotonicClock } from './counters.js';
 
 interface DiskState {
   readonly readMetric: string;
@@ -54,26 +54,25 @@ export function isPhysicalDisk(blockDir: string, name: string): boolean {
 class DiskIoCollector implements Collector {
   readonly name = 'disk-io';
   private readonly known = new Map<string, Known>();
-  private prevAt: number | undefined;
+  private readonly file: TimedCounterFile;
   private tick = 0;
 
   constructor(
-    private readonly path: string,
+    path: string,
     private readonly blockDir: string,
-    private readonly clock: MonotonicClock,
+    clock: MonotonicClock,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.file = new TimedCounterFile(path, clock);
+  }
 
   sample(_now: number, out: MetricValues): void {
-    const text = readText(this.path);
-    const at = this.clock();
-    if (text === undefined) {
-      this.log.debug({ path: this.path }, 'cannot read diskstats; disk I/O left out this tick');
-      this.prevAt = undefined;
+    const read = this.file.read();
+    if (read === undefined) {
+      this.log.debug({ path: this.file.path }, 'cannot read diskstats; disk I/O left out this tick');
       return;
     }
-    const elapsedMs = this.prevAt === undefined ? 0 : at - this.prevAt;
-    this.prevAt = at;
+    const { text, elapsedMs } = read;
     const tick = ++this.tick;
     for (const stats of parseDiskstats(text)) {
       let known = this.known.get(stats.name);

@@ -10,7 +10,7 @@ import { metricSegment } from '../../shared/catalog.js';
 import type { Logger } from '../../shared/log.js';
 import { parseNetDev } from '../parsers/proc/net-dev.js';
 import type { Collector, CollectorFactory, MetricValues } from './collector.js';
-import { counterDelta, monotonicMs, perSecond, readText, type MonotonicClock } from './counters.js';
+import { counterDelta, monotonicMs, perSecond, readText, TimedCounterFile, type MonotonicClock } from './counters.js';
 
 interface Direction {
   readonly metric: string;
@@ -46,25 +46,24 @@ export const networkCollector = createNetworkCollector();
 class NetworkCollector implements Collector {
   readonly name = 'network';
   private readonly ifaces = new Map<string, IfaceState>();
-  private prevAt: number | undefined;
+  private readonly file: TimedCounterFile;
   private tick = 0;
 
   constructor(
-    private readonly path: string,
-    private readonly clock: MonotonicClock,
+    path: string,
+    clock: MonotonicClock,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.file = new TimedCounterFile(path, clock);
+  }
 
   sample(_now: number, out: MetricValues): void {
-    const text = readText(this.path);
-    const at = this.clock();
-    if (text === undefined) {
-      this.log.debug({ path: this.path }, 'cannot read /proc/net/dev; network left out this tick');
-      this.prevAt = undefined;
+    const read = this.file.read();
+    if (read === undefined) {
+      this.log.debug({ path: this.file.path }, 'cannot read /proc/net/dev; network left out this tick');
       return;
     }
-    const elapsedMs = this.prevAt === undefined ? 0 : at - this.prevAt;
-    this.prevAt = at;
+    const { text, elapsedMs } = read;
     const tick = ++this.tick;
     for (const c of parseNetDev(text)) {
       if (!isReportedInterface(c.name)) continue;

@@ -4,7 +4,7 @@
 // "BAR1 Memory Usage", nor of a MIG device's "Shared FB Memory Usage".
 import type { ParsedGpu, ParsedProcess } from '../types.js';
 import { GpuMetricSet } from './gpu-metrics.js';
-import type { GpuReading } from './samples.js';
+import { gpusFromReadings, type GpuReading } from './samples.js';
 import { parseBytes, parseCtimeTimestamp, parsePstate, parseQuantity, parseText, parseWholeInt } from './values.js';
 
 interface Node {
@@ -131,24 +131,16 @@ export function parseQueryText(text: string): QueryTextResult {
   if (cuda) version.cuda = cuda;
 
   const readings: GpuReading[] = [];
-  const gpus: ParsedGpu[] = [];
   const processes: ParsedProcess[] = [];
   // `-q` lists GPUs in index order and prints no index, so the order is the index.
   root.children
     .filter((n) => /^GPU [0-9A-Fa-f]{4,8}:/.test(n.key))
     .forEach((gpu, index) => {
       const metrics = readMetrics(gpu);
+      const name = parseText(valueAt(gpu, 'Product Name')) ?? '';
       const uuid = parseText(valueAt(gpu, 'GPU UUID'));
-      const memTotalBytes = metrics.get('mem.total');
-      gpus.push({
-        index,
-        name: parseText(valueAt(gpu, 'Product Name')) ?? '',
-        ...(uuid === undefined ? {} : { uuid }),
-        ...(memTotalBytes === undefined ? {} : { memTotalBytes }),
-        ...(driver === undefined ? {} : { driver }),
-      });
-      readings.push({ index, t, m: metrics.toRecord(index) });
+      readings.push({ index, t, m: metrics.toRecord(index), name, uuid, driver, memTotalBytes: metrics.get('mem.total') });
       processes.push(...readProcesses(gpu, index));
     });
-  return { readings, gpus, processes, version };
+  return { readings, gpus: gpusFromReadings(readings), processes, version };
 }

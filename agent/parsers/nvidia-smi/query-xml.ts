@@ -3,7 +3,7 @@
 import type { ParsedGpu, ParsedProcess } from '../types.js';
 import { GpuMetricSet } from './gpu-metrics.js';
 import { parseXml, xmlChild, xmlChildren, xmlText, type XmlElement } from './mini-xml.js';
-import type { GpuReading } from './samples.js';
+import { gpusFromReadings, type GpuReading } from './samples.js';
 import { parseBytes, parseCtimeTimestamp, parsePstate, parseQuantity, parseText, parseWholeInt } from './values.js';
 
 export interface QueryXmlResult {
@@ -72,22 +72,14 @@ export function parseQueryXml(text: string): QueryXmlResult {
   if (cuda) version.cuda = cuda;
 
   const readings: GpuReading[] = [];
-  const gpus: ParsedGpu[] = [];
   const processes: ParsedProcess[] = [];
   // The XML prints no index (minor_number is the /dev/nvidiaN number), but lists GPUs in index order.
   xmlChildren(log, 'gpu').forEach((gpu, index) => {
     const metrics = readMetrics(gpu);
+    const name = parseText(xmlText(gpu, 'product_name')) ?? '';
     const uuid = parseText(xmlText(gpu, 'uuid'));
-    const memTotalBytes = metrics.get('mem.total');
-    gpus.push({
-      index,
-      name: parseText(xmlText(gpu, 'product_name')) ?? '',
-      ...(uuid === undefined ? {} : { uuid }),
-      ...(memTotalBytes === undefined ? {} : { memTotalBytes }),
-      ...(driver === undefined ? {} : { driver }),
-    });
-    readings.push({ index, t, m: metrics.toRecord(index) });
+    readings.push({ index, t, m: metrics.toRecord(index), name, uuid, driver, memTotalBytes: metrics.get('mem.total') });
     processes.push(...readProcesses(gpu, index, uuid));
   });
-  return { readings, gpus, processes, version };
+  return { readings, gpus: gpusFromReadings(readings), processes, version };
 }
