@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { agentCostBench } from './agent-cost.js';
 import { hubIngestBench } from './hub-ingest.js';
+import { samplingCostBench } from './sampling-cost.js';
 import { printTable, type BenchRow } from './report.js';
 
 const { values } = parseArgs({
@@ -17,6 +18,9 @@ const { values } = parseArgs({
 
 const rows: BenchRow[] = [];
 const quick = values.quick ?? false;
-if (!values.only || values.only === 'agent') rows.push(...(await agentCostBench({ seconds: quick ? 20 : 60 })));
+if (!values.only || values.only === 'agent') {
+  rows.push(...(await samplingCostBench()));
+  rows.push(...(await agentCostBench({ seconds: quick ? 20 : 60 })));
+}
 if (!values.only || values.only === 'ingest') rows.push(...(await hubIngestBench({ agents: 100, rounds: quick ? 2 : 3, seconds: quick ? 3 : 5 })));
 printTable(rows);
