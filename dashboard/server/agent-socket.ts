@@ -46,6 +46,11 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
     send({ type: 'error', v: PROTOCOL_VERSION, code, message, ...(seq !== undefined ? { seq } : {}) });
 
   const onHello = (hello: Hello): void => {
+    if (device && device.id !== hello.device.id) {
+      // Online state and sequence numbers are per device: one connection speaks for one.
+      sendError('invalid_message', `this connection already speaks for device ${device.id}; open another connection for ${hello.device.id}`);
+      return;
+    }
     const firstHello = device === null;
     device = store.upsertDevice(hello, Date.now());
     log = deps.log.child({ remote, device: device.id });

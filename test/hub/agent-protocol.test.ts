@@ -86,6 +86,17 @@ describe('hub agent endpoint', () => {
     peer.close();
   });
 
+  it('keeps one device per connection', async () => {
+    const peer = await TestPeer.connect(agentUrl);
+    peer.send(helloFrame('dev-one'));
+    await peer.waitFor((f) => f.type === 'welcome');
+    peer.send(helloFrame('dev-two'));
+    const err = await peer.waitFor((f) => f.type === 'error');
+    expect(String(err.message)).toMatch(/already speaks for device dev-one/);
+    expect(hub.store.getDevice('dev-two')).toBeUndefined();
+    peer.close();
+  });
+
   it('refuses frames above the size limit without affecting other agents', async () => {
     const bystander = await TestPeer.connect(agentUrl);
     bystander.send(helloFrame('dev-bystander'));
