@@ -17,6 +17,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 RUN mkdir -p /data /state && chown node:node /data /state
+# Named volumes take this ownership when first created: no root needed at run time.
+USER node
 VOLUME ["/data", "/state"]
 EXPOSE 8080
 ENTRYPOINT ["node", "dist/edgewatch.mjs"]

@@ -185,8 +185,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-/** The built UI sits in dist/web next to the bundle; from sources it is ../../dist/web. */
+/**
+ * The built UI is dist/web: beside the entry bundle, one level up from a code-split chunk
+ * (dist/chunks/), or ../../dist/web from these sources (tests).
+ */
 function findWebRoot(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  return [join(here, 'web'), join(here, '../../dist/web')].find((dir) => existsSync(join(dir, 'index.html')));
+  return [join(here, 'web'), join(here, '../web'), join(here, '../../dist/web')].find((dir) => existsSync(join(dir, 'index.html')));
 }
