@@ -2,9 +2,10 @@
 // noisy, so each figure is a median over several windows, with a baseline measured in the
 // same run where one makes sense.
 //
-//   node dist/bench.mjs [--quick] [--only agent|ingest]
+//   node dist/bench.mjs [--quick] [--only agent|ingest|history]
 import { parseArgs } from 'node:util';
 import { agentCostBench } from './agent-cost.js';
+import { historyQueryBench } from './history-query.js';
 import { hubIngestBench } from './hub-ingest.js';
 import { samplingCostBench } from './sampling-cost.js';
 import { printTable, type BenchRow } from './report.js';
@@ -23,4 +24,5 @@ if (!values.only || values.only === 'agent') {
   rows.push(...(await agentCostBench({ seconds: quick ? 20 : 60 })));
 }
 if (!values.only || values.only === 'ingest') rows.push(...(await hubIngestBench({ agents: 100, rounds: quick ? 2 : 3, seconds: quick ? 3 : 5 })));
+if (!values.only || values.only === 'history') rows.push(...historyQueryBench({ days: quick ? 2 : 7 }));
 printTable(rows);

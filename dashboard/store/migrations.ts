@@ -56,6 +56,23 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_num, seq)
   ) WITHOUT ROWID;
   `,
+  // 2: per-minute rollups, kept up to date at ingest, so a day or a week reads ~1/60 of the
+  // rows and keeps min/max for spikes.
+  `
+  CREATE TABLE rollup_1m (
+    device_num INTEGER NOT NULL,
+    metric_id  INTEGER NOT NULL,
+    t          INTEGER NOT NULL,               -- start of the minute, device clock, ms
+    n          INTEGER NOT NULL,
+    sum        REAL    NOT NULL,
+    lo         REAL    NOT NULL,
+    hi         REAL    NOT NULL,
+    PRIMARY KEY (device_num, metric_id, t)
+  ) WITHOUT ROWID;
+  INSERT INTO rollup_1m (device_num, metric_id, t, n, sum, lo, hi)
+    SELECT device_num, metric_id, t - t % 60000, COUNT(*), SUM(v), MIN(v), MAX(v)
+    FROM samples GROUP BY device_num, metric_id, t - t % 60000;
+  `,
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

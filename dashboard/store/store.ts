@@ -65,6 +65,7 @@ interface RawDeviceRow {
 }
 
 export const DB_FILE_NAME = 'edgewatch.db';
+const MINUTE_MS = 60_000;
 
 export class Store {
   readonly path: string;
@@ -83,10 +84,12 @@ export class Store {
     deviceMetricNames: Statement;
     insertBatch: Statement;
     insertSample: Statement;
+    addToRollup: Statement;
     updateDeviceOnBatch: Statement;
     deviceInterval: Statement;
     rawSeries: Statement;
     bucketSeries: Statement;
+    rollupSeries: Statement;
   };
   private readonly commitTx: (items: readonly BatchToCommit[]) => CommitOutcome[];
 
@@ -130,9 +133,16 @@ export class Store {
         `INSERT OR IGNORE INTO batches (device_num, seq, received_at, t_first, t_last, n_samples)
          VALUES (?, ?, ?, ?, ?, ?)`,
       ),
-      // A second value for the same (device, metric, t) replaces the first: a device whose
-      // clock stepped back must not make the whole batch fail.
-      insertSample: db.prepare('INSERT OR REPLACE INTO samples (device_num, metric_id, t, v) VALUES (?, ?, ?, ?)'),
+      // A second value for the same (device, metric, t) is ignored: a device whose clock
+      // stepped back must not make the whole batch fail, nor count twice in the rollups.
+      insertSample: db.prepare(
+        'INSERT INTO samples (device_num, metric_id, t, v) VALUES (?, ?, ?, ?) ON CONFLICT (device_num, metric_id, t) DO NOTHING',
+      ),
+      addToRollup: db.prepare(
+        `INSERT INTO rollup_1m (device_num, metric_id, t, n, sum, lo, hi) VALUES (@device, @metric, @minute, 1, @v, @v, @v)
+         ON CONFLICT (device_num, metric_id, t) DO UPDATE SET
+           n = n + 1, sum = sum + excluded.sum, lo = MIN(lo, excluded.lo), hi = MAX(hi, excluded.hi)`,
+      ),
       updateDeviceOnBatch: db.prepare(
         `UPDATE devices SET
            last_seen = @receivedAt,
@@ -146,6 +156,12 @@ export class Store {
         `SELECT t, v FROM samples WHERE device_num = ? AND metric_id = ? AND t >= ? AND t < ? ORDER BY t`,
       ),
       // Bucket by integer division of the offset from `from`; each bucket gives mean, min, max.
+      // A minute lands in the bucket its start falls in; mean is weighted by sample count.
+      rollupSeries: db.prepare(
+        `SELECT CAST((t - @from) / @step AS INTEGER) AS b, SUM(sum) / SUM(n) AS mean, MIN(lo) AS lo, MAX(hi) AS hi
+         FROM rollup_1m WHERE device_num = @device AND metric_id = @metric AND t >= @from AND t < @to
+         GROUP BY b ORDER BY b`,
+      ),
       bucketSeries: db.prepare(
         `SELECT CAST((t - @from) / @step AS INTEGER) AS b, AVG(v) AS mean, MIN(v) AS lo, MAX(v) AS hi
          FROM samples WHERE device_num = @device AND metric_id = @metric AND t >= @from AND t < @to
@@ -229,7 +245,10 @@ export class Store {
           this.stmt.insertDeviceMetric.run(item.deviceNum, metricId);
           this.knownDeviceMetrics.add(key);
         }
-        this.stmt.insertSample.run(item.deviceNum, metricId, sample.t, sample.m[name]);
+        const v = sample.m[name]!;
+        if (this.stmt.insertSample.run(item.deviceNum, metricId, sample.t, v).changes === 1) {
+          this.stmt.addToRollup.run({ device: item.deviceNum, metric: metricId, minute: sample.t - (sample.t % MINUTE_MS), v });
+        }
       }
     }
     this.stmt.updateDeviceOnBatch.run({
@@ -275,7 +294,9 @@ export class Store {
         const rows = this.stmt.rawSeries.all(deviceNum, metricId, from, to) as { t: number; v: number }[];
         series[name] = rows.map((r) => [r.t, r.v, r.v, r.v]);
       } else {
-        const rows = this.stmt.bucketSeries.all({ device: deviceNum, metric: metricId, from, to, step }) as {
+        // Buckets of a minute or more read the per-minute rollup: ~60× fewer rows.
+        const statement = step >= MINUTE_MS ? this.stmt.rollupSeries : this.stmt.bucketSeries;
+        const rows = statement.all({ device: deviceNum, metric: metricId, from, to, step }) as {
           b: number;
           mean: number;
           lo: number;

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../dashboard/store/migrations.js';
 import { Store } from '../../dashboard/store/store.js';
 import { helloFrame } from '../helpers/hello.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -21,7 +22,7 @@ describe('Store (real SQLite file)', () => {
     store.close();
     const db = new Database(store.path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     db.close();
     store = Store.open(tmp.dir);
     expect(store.listDevices()).toEqual([]);
@@ -35,7 +36,7 @@ describe('Store (real SQLite file)', () => {
     expect(() => Store.open(tmp.dir)).toThrow(/schema version 99 is newer/);
     // Put it back so afterEach can close a store.
     const fix = new Database(store.path);
-    fix.pragma('user_version = 1');
+    fix.pragma(`user_version = ${MIGRATIONS.length}`);
     fix.close();
     store = Store.open(tmp.dir);
   });
@@ -94,6 +95,53 @@ describe('Store (real SQLite file)', () => {
     expect(spike[2]).toBe(10);
     expect(spike[3]).toBe(100);
     expect(pts.every(([, , lo]) => lo === 10)).toBe(true);
+  });
+
+  it('answers long ranges from the per-minute rollup with the same mean, min and max as the raw rows', () => {
+    const dev = store.upsertDevice(helloFrame('d'), 0);
+    const day = 86_400_000;
+    // Two days at 1 Hz, sent the way agents send: one sample per batch, minutes split
+    // across batches, so the rollup is built up incrementally.
+    const value = (i: number) => (i % 3600 === 1800 ? 250 : 20 + (i % 60));
+    for (let i = 0; i < 2 * 86_400; i += 300) {
+      const samples = Array.from({ length: 300 }, (_, j) => ({ t: (i + j) * 1000, m: { 'gpu.0.power': value(i + j) } }));
+      store.commitBatches([{ deviceNum: dev.num, seq: i / 300 + 1, receivedAt: 0, samples }]);
+    }
+    const res = store.series({ deviceNum: dev.num, deviceId: 'd', metrics: ['gpu.0.power'], from: 0, to: 2 * day, points: 480 });
+    expect(res.stepMs).toBe(360_000); // 6-minute buckets, from 1-minute rollups
+    const pts = res.series['gpu.0.power']!;
+    expect(pts).toHaveLength(480);
+    for (const [t, mean, lo, hi] of pts) {
+      const raw = Array.from({ length: 360 }, (_, k) => value(t / 1000 + k));
+      expect(mean).toBeCloseTo(raw.reduce((a, b) => a + b, 0) / raw.length, 9);
+      expect(lo).toBe(Math.min(...raw));
+      expect(hi).toBe(Math.max(...raw));
+    }
+    expect(pts.filter(([, , , hi]) => hi === 250)).toHaveLength(48); // one spike an hour survives
+  });
+
+  it('does not count a repeated timestamp twice (a device clock that stepped back)', () => {
+    const dev = store.upsertDevice(helloFrame('d'), 0);
+    store.commitBatches([{ deviceNum: dev.num, seq: 1, receivedAt: 0, samples: [{ t: 60_000, m: { 'cpu.util': 10 } }] }]);
+    store.commitBatches([{ deviceNum: dev.num, seq: 2, receivedAt: 0, samples: [{ t: 60_000, m: { 'cpu.util': 90 } }, { t: 61_000, m: { 'cpu.util': 30 } }] }]);
+    const raw = store.series({ deviceNum: dev.num, deviceId: 'd', metrics: ['cpu.util'], from: 0, to: 120_000, points: 1000 });
+    expect(raw.series['cpu.util']).toEqual([[60_000, 10, 10, 10], [61_000, 30, 30, 30]]);
+    const rolled = store.series({ deviceNum: dev.num, deviceId: 'd', metrics: ['cpu.util'], from: 0, to: 120_000, points: 2 });
+    expect(rolled.series['cpu.util']).toEqual([[60_000, 20, 10, 30]]);
+  });
+
+  it('builds the rollup for data stored before the rollup existed (migration 2)', () => {
+    store.close();
+    const db = new Database(store.path);
+    db.exec('DROP TABLE rollup_1m');
+    db.pragma('user_version = 1');
+    db.exec(`INSERT INTO devices (num, id, name, first_seen, interval_ms) VALUES (1, 'old', 'old', 0, 1000);
+             INSERT INTO metric_names (id, name) VALUES (1, 'load.1');
+             INSERT INTO samples VALUES (1, 1, 0, 1.0), (1, 1, 30000, 3.0), (1, 1, 60000, 5.0);`);
+    db.close();
+    store = Store.open(tmp.dir);
+    const res = store.series({ deviceNum: 1, deviceId: 'old', metrics: ['load.1'], from: 0, to: 120_000, points: 2 });
+    expect(res.series['load.1']).toEqual([[0, 2, 1, 3], [60_000, 5, 5, 5]]);
   });
 
   it('returns raw samples when the range holds fewer samples than points, and an empty series for unknown metrics', () => {
