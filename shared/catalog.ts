@@ -132,6 +132,17 @@ export function metricSegment(raw: string): string {
   return cleaned === '' ? 'unknown' : cleaned;
 }
 
+/**
+ * Gives a segment already in `taken` a numeric suffix (`acpitz`, `acpitz_1`, `acpitz_2`)
+ * and records the result, so two sensors or mounts never share a metric name.
+ */
+export function uniqueSegment(segment: string, taken: Set<string>): string {
+  let unique = segment;
+  for (let i = 1; taken.has(unique); i++) unique = `${segment}_${i}`;
+  taken.add(unique);
+  return unique;
+}
+
 /** Metric segment for a mount point: `/` → `rootfs`, `/boot/firmware` → `boot_firmware`. */
 export function mountSegment(mountPoint: string): string {
   return mountPoint === '/' ? 'rootfs' : metricSegment(mountPoint);

@@ -1,6 +1,6 @@
-// Reading kernel counter files and turning two successive readings into a rate. Shared by the
-// collectors whose values are differences (CPU, disk, network).
-import { readFileSync } from 'node:fs';
+// Turning two successive readings of a kernel counter into a rate. Shared by the collectors
+// whose values are differences (CPU, disk, network).
+import { readText } from './sysfs.js';
 
 /** Milliseconds from an arbitrary origin that never jump; injectable so tests can drive time. */
 export type MonotonicClock = () => number;
@@ -8,15 +8,6 @@ export type MonotonicClock = () => number;
 // Wall-clock time is no base for rates: a Raspberry Pi has no RTC and steps its clock when
 // NTP first syncs, which would turn one interval into hours or into a negative span.
 export const monotonicMs: MonotonicClock = () => performance.now();
-
-/** A small /proc or /sys file, or undefined when it cannot be read (gone, EIO, ENODATA…). */
-export function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 export const U32_RANGE = 2 ** 32;
 

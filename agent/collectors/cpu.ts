@@ -2,12 +2,12 @@
 // Utilisation is the share of ticks between two readings that were not idle or iowait (steal
 // counts as busy: the core was not free for us; it is 0 on bare-metal boards). It needs no
 // clock: the kernel's own tick counts are the time base.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
 import { idleTicks, parseProcStat, totalTicks, type CpuTimes } from '../parsers/proc/stat.js';
 import type { Collector, CollectorContext, CollectorFactory, MetricValues } from './collector.js';
-import { readText } from './counters.js';
+import { listNumbered, readText } from './sysfs.js';
 
 interface CoreFreq {
   readonly core: number;
@@ -37,18 +37,7 @@ export const cpuCollector: CollectorFactory = {
  */
 function findFreqFiles(ctx: CollectorContext): CoreFreq[] {
   const cpuDir = join(ctx.sysRoot, 'devices/system/cpu');
-  let entries: string[];
-  try {
-    entries = readdirSync(cpuDir);
-  } catch {
-    return [];
-  }
-  const cores = entries
-    .map((e) => /^cpu(\d+)$/.exec(e))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]))
-    .sort((a, b) => a - b);
-  const files = cores.map((core) => ({
+  const files = listNumbered(cpuDir, /^cpu(\d+)$/).map(({ n: core }) => ({
     core,
     path: join(cpuDir, `cpu${core}`, 'cpufreq/scaling_cur_freq'),
     metric: `cpu.core.${core}.freq`,
@@ -133,6 +122,8 @@ class CpuCollector implements Collector {
   }
 }
 
+const BUSY_FIELDS = ['user', 'nice', 'system', 'irq', 'softirq', 'steal'] as const;
+
 /**
  * Busy and iowait shares (0–100) between two readings, or undefined when the counters do not
  * describe a forward step. idle and iowait are judged as a sum: on NO_HZ kernels a running
@@ -143,8 +134,7 @@ export function utilisation(prev: CpuTimes, cur: CpuTimes): { util: number; iowa
   const total = totalTicks(cur) - totalTicks(prev);
   const idle = idleTicks(cur) - idleTicks(prev);
   if (total <= 0 || idle < 0 || idle > total) return undefined;
-  const busyFields = ['user', 'nice', 'system', 'irq', 'softirq', 'steal'] as const;
-  for (const field of busyFields) if (cur[field] < prev[field]) return undefined;
+  for (const field of BUSY_FIELDS) if (cur[field] < prev[field]) return undefined;
   const iowait = cur.iowait - prev.iowait;
   return {
     util: ((total - idle) / total) * 100,

@@ -7,7 +7,8 @@ import { metricSegment } from '../../shared/catalog.js';
 import type { Logger } from '../../shared/log.js';
 import { DISKSTATS_SECTOR_BYTES, parseDiskstats, type DiskStats } from '../parsers/proc/diskstats.js';
 import type { Collector, CollectorFactory, MetricValues } from './collector.js';
-import { counterDelta, monotonicMs, perSecond, readText, TimedCounterFile, type MonotonicClock } from './counters.js';
+import { counterDelta, monotonicMs, perSecond, TimedCounterFile, type MonotonicClock } from './counters.js';
+import { readText } from './sysfs.js';
 
 interface DiskState {
   readonly readMetric: string;

@@ -3,11 +3,12 @@
 // disk mounted later is picked up.
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { mountSegment } from '../../shared/catalog.js';
+import { mountSegment, uniqueSegment } from '../../shared/catalog.js';
 import type { Logger } from '../../shared/log.js';
 import { parseMounts, type MountEntry } from '../parsers/proc/mounts.js';
 import type { Collector, CollectorFactory, MetricValues } from './collector.js';
-import { monotonicMs, readText, type MonotonicClock } from './counters.js';
+import { monotonicMs, type MonotonicClock } from './counters.js';
+import { readText } from './sysfs.js';
 
 /** The statfs fields used; counts are in units of bsize. */
 export interface FsStats {
@@ -99,14 +100,6 @@ export function selectFilesystems(mounts: readonly MountEntry[]): WatchedFs[] {
   });
 }
 
-/** `/data_1` and `/data/1` both become `data_1`; the second one gets `_1` appended. */
-function uniqueSegment(seg: string, taken: Set<string>): string {
-  let name = seg;
-  for (let i = 1; taken.has(name); i++) name = `${seg}_${i}`;
-  taken.add(name);
-  return name;
-}
-
 export function createFilesystemCollector(deps: FilesystemDeps = {}): CollectorFactory {
   const statfs = deps.statfs ?? ((path: string) => statfsSync(path));
   const clock = deps.clock ?? monotonicMs;
@@ -135,6 +128,8 @@ export const filesystemCollector = createFilesystemCollector();
 class FilesystemCollector implements Collector {
   readonly name = 'filesystem';
   watched: WatchedFs[] = [];
+  /** Where statfs looks for each watched mount: under hostRoot, joined once per rescan. */
+  private statPaths: string[] = [];
   private scannedAt = 0;
   private readonly failing = new Set<string>();
 
@@ -157,13 +152,14 @@ class FilesystemCollector implements Collector {
       return;
     }
     this.watched = selectFilesystems(parseMounts(text));
+    this.statPaths = this.watched.map((fs) => join(this.hostRoot, fs.mountPoint));
     this.log.debug({ filesystems: this.watched.map((f) => `${f.source} on ${f.mountPoint}`) }, 'filesystems');
   }
 
   sample(_now: number, out: MetricValues): void {
     if (this.clock() - this.scannedAt >= RESCAN_MS) this.rescan();
-    for (const fs of this.watched) {
-      const path = join(this.hostRoot, fs.mountPoint);
+    for (const [i, fs] of this.watched.entries()) {
+      const path = this.statPaths[i]!;
       let st: FsStats;
       try {
         st = this.statfs(path);

@@ -1,12 +1,12 @@
 // Temperatures from hwmon chips: /sys/class/hwmon/hwmon*/{name,temp*_input,temp*_label}, as
 // `temp.<chip>_<label or tempN>` (e.g. temp.coretemp_package_id_0, temp.nvme_composite).
 // Chips and their inputs are listed once at start; each tick reads one file per input.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { metricSegment } from '../../shared/catalog.js';
+import { metricSegment, uniqueSegment } from '../../shared/catalog.js';
 import type { CollectorContext, CollectorFactory } from './collector.js';
-import { readText } from './counters.js';
-import { listThermalZones, TempCollector, uniqueName, type TempSensor } from './thermal.js';
+import { listNumbered, readText } from './sysfs.js';
+import { listThermalZones, TempCollector, type TempSensor } from './thermal.js';
 
 export const hwmonCollector: CollectorFactory = {
   name: 'hwmon',
@@ -20,24 +20,14 @@ export const hwmonCollector: CollectorFactory = {
 
 function hwmonSensors(ctx: CollectorContext): TempSensor[] {
   const classDir = join(ctx.sysRoot, 'class/hwmon');
-  let entries: string[];
-  try {
-    entries = readdirSync(classDir);
-  } catch {
-    return [];
-  }
   // The kernel's thermal core registers every thermal zone as an hwmon chip too, named after
   // the zone type with `-` made `_` (a Pi's `cpu-thermal` zone is the `cpu_thermal` chip,
   // x86's `acpitz` both). Those repeat what the thermal collector already reports.
   const zoneNames = new Set(listThermalZones(ctx.sysRoot).map((z) => metricSegment(z.type)));
   const taken = new Set<string>();
   const sensors: TempSensor[] = [];
-  const chips = entries
-    .map((e) => /^hwmon(\d+)$/.exec(e))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .sort((a, b) => Number(a[1]) - Number(b[1]));
-  for (const m of chips) {
-    const chipDir = attributeDir(join(classDir, m[0]));
+  for (const { name } of listNumbered(classDir, /^hwmon(\d+)$/)) {
+    const chipDir = attributeDir(join(classDir, name));
     const chip = readText(join(chipDir, 'name'))?.trim();
     if (!chip) {
       ctx.log.debug({ chip: chipDir }, 'hwmon chip has no name; skipped (its metric names would not be stable)');
@@ -47,10 +37,11 @@ function hwmonSensors(ctx: CollectorContext): TempSensor[] {
       ctx.log.debug({ chip, dir: chipDir }, 'hwmon chip mirrors a thermal zone; skipped');
       continue;
     }
-    for (const index of tempInputs(chipDir)) {
+    // Numbering may have gaps (k10temp: temp1, temp3, temp4).
+    for (const { n: index } of listNumbered(chipDir, /^temp(\d+)_input$/)) {
       const label = readText(join(chipDir, `temp${index}_label`))?.trim() || `temp${index}`;
       sensors.push({
-        metric: `temp.${uniqueName(metricSegment(`${chip}_${label}`), taken)}`,
+        metric: `temp.${uniqueSegment(metricSegment(`${chip}_${label}`), taken)}`,
         path: join(chipDir, `temp${index}_input`),
         failing: false,
       });
@@ -62,19 +53,4 @@ function hwmonSensors(ctx: CollectorContext): TempSensor[] {
 /** Kernels before 3.x put a chip's attributes in hwmonN/device/ rather than hwmonN/. */
 function attributeDir(hwmonDir: string): string {
   return !existsSync(join(hwmonDir, 'name')) && existsSync(join(hwmonDir, 'device/name')) ? join(hwmonDir, 'device') : hwmonDir;
-}
-
-/** N of every tempN_input, ascending; numbering may have gaps (k10temp: temp1, temp3, temp4). */
-function tempInputs(chipDir: string): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(chipDir);
-  } catch {
-    return [];
-  }
-  return entries
-    .map((e) => /^temp(\d+)_input$/.exec(e))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]))
-    .sort((a, b) => a - b);
 }

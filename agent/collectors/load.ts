@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
 import { parseLoadavg } from '../parsers/proc/loadavg.js';
 import type { Collector, CollectorFactory, MetricValues } from './collector.js';
-import { readText } from './counters.js';
+import { readText } from './sysfs.js';
 
 export const loadCollector: CollectorFactory = {
   name: 'load',

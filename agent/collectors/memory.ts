@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
 import { parseMeminfo } from '../parsers/proc/meminfo.js';
 import type { Collector, CollectorFactory, MetricValues } from './collector.js';
-import { readText } from './counters.js';
+import { readText } from './sysfs.js';
 
 export const memoryCollector: CollectorFactory = {
   name: 'memory',

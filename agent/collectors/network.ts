@@ -10,7 +10,8 @@ import { metricSegment } from '../../shared/catalog.js';
 import type { Logger } from '../../shared/log.js';
 import { parseNetDev } from '../parsers/proc/net-dev.js';
 import type { Collector, CollectorFactory, MetricValues } from './collector.js';
-import { counterDelta, monotonicMs, perSecond, readText, TimedCounterFile, type MonotonicClock } from './counters.js';
+import { counterDelta, monotonicMs, perSecond, TimedCounterFile, type MonotonicClock } from './counters.js';
+import { readText } from './sysfs.js';
 
 interface Direction {
   readonly metric: string;

@@ -1,12 +1,11 @@
 // Temperatures of the kernel's thermal zones: /sys/class/thermal/thermal_zone*/{type,temp}.
 // Zones are listed once at start (they are fixed by the device tree or ACPI); each tick reads
 // one small `temp` file per zone.
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { metricSegment } from '../../shared/catalog.js';
+import { metricSegment, uniqueSegment } from '../../shared/catalog.js';
 import type { Logger } from '../../shared/log.js';
 import type { Collector, CollectorContext, CollectorFactory, MetricValues } from './collector.js';
-import { readText } from './counters.js';
+import { listNumbered, readText } from './sysfs.js';
 
 /**
  * Zones whose `temp` is not a measurement. Tegra boards' PMIC-Die zone is backed by the
@@ -34,14 +33,6 @@ export function parseMilliCelsius(text: string | undefined): number | undefined 
   return celsius > MIN_CELSIUS && celsius <= MAX_CELSIUS ? celsius : undefined;
 }
 
-/** Gives repeated names a suffix: `acpitz`, `acpitz_1`, `acpitz_2`. */
-export function uniqueName(name: string, taken: Set<string>): string {
-  let unique = name;
-  for (let i = 1; taken.has(unique); i++) unique = `${name}_${i}`;
-  taken.add(unique);
-  return unique;
-}
-
 export interface ThermalZone {
   /** e.g. `thermal_zone0` */
   readonly dir: string;
@@ -52,17 +43,10 @@ export interface ThermalZone {
 /** Thermal zones in numeric order (zone10 after zone9), or [] when there are none. */
 export function listThermalZones(sysRoot: string): ThermalZone[] {
   const dir = join(sysRoot, 'class/thermal');
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return entries
-    .map((e) => /^thermal_zone(\d+)$/.exec(e))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .sort((a, b) => Number(a[1]) - Number(b[1]))
-    .map((m) => ({ dir: join(dir, m[0]), type: readText(join(dir, m[0], 'type'))?.trim() || m[0] }));
+  return listNumbered(dir, /^thermal_zone(\d+)$/).map(({ name }) => ({
+    dir: join(dir, name),
+    type: readText(join(dir, name, 'type'))?.trim() || name,
+  }));
 }
 
 export interface TempSensor {
@@ -89,7 +73,7 @@ function thermalSensors(ctx: CollectorContext): TempSensor[] {
       ctx.log.debug({ zone: zone.dir, type: zone.type }, 'thermal zone reports an alarm level, not a temperature; skipped');
       continue;
     }
-    sensors.push({ metric: `temp.${uniqueName(metricSegment(zone.type), taken)}`, path: join(zone.dir, 'temp'), failing: false });
+    sensors.push({ metric: `temp.${uniqueSegment(metricSegment(zone.type), taken)}`, path: join(zone.dir, 'temp'), failing: false });
   }
   return sensors;
 }

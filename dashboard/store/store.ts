@@ -71,8 +71,8 @@ export class Store {
   readonly path: string;
   private readonly db: Db;
   private readonly metricIds = new Map<string, number>();
-  /** `${deviceNum}:${metricId}` pairs already in device_metrics. */
-  private readonly knownDeviceMetrics = new Set<string>();
+  /** (device, metric) pairs already in device_metrics, as deviceNum · 2^32 + metricId. */
+  private readonly knownDeviceMetrics = new Set<number>();
   private readonly stmt: {
     insertDevice: Statement;
     updateDeviceOnHello: Statement;
@@ -240,7 +240,8 @@ export class Store {
     for (const sample of samples) {
       for (const name in sample.m) {
         const metricId = this.metricId(name);
-        const key = `${item.deviceNum}:${metricId}`;
+        // A number, not a string: this runs for every value ingested.
+        const key = item.deviceNum * 2 ** 32 + metricId;
         if (!this.knownDeviceMetrics.has(key)) {
           this.stmt.insertDeviceMetric.run(item.deviceNum, metricId);
           this.knownDeviceMetrics.add(key);
