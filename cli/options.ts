@@ -1,6 +1,8 @@
 // Parsing and checking CLI option values. Every error names the option, the value and
 // what is accepted.
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { MIN_INTERVAL_MS } from '../agent/limits.js';
+import { LOG_LEVELS } from '../shared/log.js';
 
 /** `500`, `500ms`, `0.5s`, `2s` → milliseconds. A bare number is milliseconds. */
 export function parseDuration(raw: string): number {
@@ -33,4 +35,29 @@ export function untilSignalled(): Promise<NodeJS.Signals> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+// Options more than one command takes, defined once so flags, env vars and defaults agree.
+
+export function portOption(): Option {
+  return new Option('--port <port>', 'TCP port').env('EDGEWATCH_PORT').default(8080).argParser(parsePort);
+}
+
+export function hostOption(defaultHost: string, meaning: string): Option {
+  return new Option('--host <address>', `address to listen on (${meaning})`).env('EDGEWATCH_HOST').default(defaultHost);
+}
+
+export function dataOption(holds: string): Option {
+  return new Option('--data <dir>', `data directory (${holds})`).env('EDGEWATCH_DATA').default('./data');
+}
+
+export function intervalOption(): Option {
+  return new Option('--interval <duration>', `sampling interval: 1s, 500ms (at least ${MIN_INTERVAL_MS} ms)`)
+    .env('EDGEWATCH_INTERVAL')
+    .default(1000)
+    .argParser(parseDuration);
+}
+
+export function logLevelOption(): Option {
+  return new Option('--log-level <level>', 'log level').env('EDGEWATCH_LOG_LEVEL').default('info').choices(LOG_LEVELS);
 }

@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MIN_INTERVAL_MS } from '../../agent/limits.js';
 import { createLogger } from '../../shared/log.js';
-import { parseDuration, parsePositiveInt, untilSignalled } from '../options.js';
+import { intervalOption, logLevelOption, parsePositiveInt, untilSignalled } from '../options.js';
 
 function defaultStateDir(): string {
   const base = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
@@ -16,13 +15,13 @@ export function agentCommand(): Command {
     .addOption(new Option('--hub <url>', 'hub agent endpoint, e.g. ws://hub.local:8080/ws/agent (required)').env('EDGEWATCH_HUB'))
     .addOption(new Option('--name <name>', 'device name shown in the dashboard (default: host name)').env('EDGEWATCH_NAME'))
     .addOption(new Option('--id <id>', 'stable device id (default: generated once, kept in the state directory)').env('EDGEWATCH_DEVICE_ID'))
-    .addOption(new Option('--interval <duration>', `sampling interval: 1s, 500ms (at least ${MIN_INTERVAL_MS} ms)`).env('EDGEWATCH_INTERVAL').default(1000).argParser(parseDuration))
+    .addOption(intervalOption())
     .addOption(new Option('--state-dir <dir>', 'where the device id and sequence state live').env('EDGEWATCH_STATE_DIR').default(defaultStateDir()))
     .addOption(new Option('--buffer <samples>', 'samples kept while the hub is unreachable').env('EDGEWATCH_BUFFER').default(3600).argParser(parsePositiveInt))
     .addOption(new Option('--proc-root <dir>', 'where /proc is (a container sees the host at e.g. /host/proc)').env('EDGEWATCH_PROC_ROOT').default('/proc'))
     .addOption(new Option('--sys-root <dir>', 'where /sys is').env('EDGEWATCH_SYS_ROOT').default('/sys'))
     .addOption(new Option('--host-root <dir>', "prefix of the host's mount points, for filesystem usage").env('EDGEWATCH_HOST_ROOT').default('/'))
-    .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug or trace').env('EDGEWATCH_LOG_LEVEL').default('info'))
+    .addOption(logLevelOption())
     .action(async (opts: AgentCliOptions, command: Command) => {
       // Checked here rather than by commander so that subcommands of the standalone agent
       // (`edgewatch-agent parse …`) do not need a hub.

@@ -35,6 +35,8 @@ export interface Hub {
   readonly port: number;
   /** http://host:port of the dashboard. */
   readonly url: string;
+  /** ws://host:port/ws/agent: where an agent on this machine connects. */
+  readonly agentUrl: string;
   readonly store: Store;
   readonly ingest: IngestQueue;
   readonly fleet: Fleet;
@@ -127,14 +129,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
   await listen(server, opts.port, opts.host);
   const port = (server.address() as AddressInfo).port;
-  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
-  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
-  log.info({ url, host: opts.host, port, agentEndpoint: `ws://${hostForUrl(shownHost)}:${port}${AGENT_PATH}` }, 'hub listening');
+  // A wildcard address is not one to browse to: name this machine's loopback instead.
+  const local = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  const authority = `${local.includes(':') ? `[${local}]` : local}:${port}`;
+  const url = `http://${authority}`;
+  const agentUrl = `ws://${authority}${AGENT_PATH}`;
+  log.info({ url, host: opts.host, port, agentUrl }, 'hub listening');
 
   let closed = false;
   return {
     port,
     url,
+    agentUrl,
     store,
     ingest,
     fleet,
@@ -154,10 +160,6 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       log.info('hub stopped');
     },
   };
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 function safePing(store: Store): boolean {

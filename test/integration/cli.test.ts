@@ -56,6 +56,9 @@ describe('edgewatch CLI', () => {
     const port = await cli(['hub', '--port', '70000']);
     expect(port.code).not.toBe(0);
     expect(port.stderr).toMatch(/"70000" is not a TCP port/);
+    const level = await cli(['start', '--log-level', 'loud']);
+    expect(level.code).not.toBe(0);
+    expect(level.stderr).toMatch(/Allowed choices are fatal, error, warn, info, debug, trace, silent/);
   });
 
   it('parse nvidia-smi prints normalised metrics from a file and from stdin', async () => {
