@@ -31,17 +31,18 @@ export function historyQueryBench(opts: { days: number }): BenchRow[] {
     }
     const loadS = (performance.now() - loadStart) / 1000;
     const end = t0 + total * 1000;
-    const time = (span: number) =>
+    const time = (span: number, tier: 'auto' | 'raw' = 'auto') =>
       median(
         Array.from({ length: 5 }, () => {
           const start = performance.now();
-          store.series({ deviceNum: dev.num, deviceId: 'bench', metrics: METRICS, from: end - span, to: end, points: 1000 });
+          store.series({ deviceNum: dev.num, deviceId: 'bench', metrics: METRICS, from: end - span, to: end, points: 1000, tier });
           return performance.now() - start;
         }),
       );
     const rows: BenchRow[] = [
       { benchmark: `history: 24 h chart, ${METRICS.length} metrics`, result: `${time(DAY_MS).toFixed(1)} ms`, how: `≤ 1000 points each from ${opts.days} d at 1 Hz in SQLite; median of 5` },
       { benchmark: `history: ${opts.days} d chart, ${METRICS.length} metrics`, result: `${time(opts.days * DAY_MS).toFixed(1)} ms`, how: 'same store, whole range (per-minute rollup)' },
+      { benchmark: `history: ${opts.days} d chart from raw rows`, result: `${time(opts.days * DAY_MS, 'raw').toFixed(1)} ms`, how: 'same query without the rollup: what it costs without the tier' },
       { benchmark: 'history: bulk load for the above', result: `${Math.round((total * METRICS.length) / loadS).toLocaleString('en')} values/s`, how: `${(total * METRICS.length).toLocaleString('en')} values in 600-sample batches` },
     ];
     return rows;

@@ -45,6 +45,8 @@ export interface SeriesQuery {
   from: number;
   to: number;
   points: number;
+  /** 'raw' skips the per-minute rollup even for long ranges (for comparisons); default 'auto'. */
+  tier?: 'auto' | 'raw';
 }
 
 interface RawDeviceRow {
@@ -296,7 +298,7 @@ export class Store {
         series[name] = rows.map((r) => [r.t, r.v, r.v, r.v]);
       } else {
         // Buckets of a minute or more read the per-minute rollup: ~60× fewer rows.
-        const statement = step >= MINUTE_MS ? this.stmt.rollupSeries : this.stmt.bucketSeries;
+        const statement = step >= MINUTE_MS && query.tier !== 'raw' ? this.stmt.rollupSeries : this.stmt.bucketSeries;
         const rows = statement.all({ device: deviceNum, metric: metricId, from, to, step }) as {
           b: number;
           mean: number;
