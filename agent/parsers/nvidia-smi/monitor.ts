@@ -52,25 +52,13 @@ export interface DmonResult {
 export function parseDmon(text: string): DmonResult {
   const readings: GpuReading[] = [];
   const warnings: string[] = [];
-  let header: Header | null = null;
-  text.split('\n').forEach((line, lineNo) => {
-    if (line.trim() === '') return;
-    if (line.trimStart().startsWith('#')) {
-      header = readHeader(line) ?? header;
-      return;
-    }
-    if (header === null) return;
-    const cells = tokens(line);
+  for (const { header, cells, lineNo, at } of monitorRows(text)) {
     if (cells.length !== header.columns.length) {
-      if (warnings.length < 20) warnings.push(`line ${lineNo + 1}: ${cells.length} columns where the header has ${header.columns.length}; line skipped`);
-      return;
+      if (warnings.length < 20) warnings.push(`line ${lineNo}: ${cells.length} columns where the header has ${header.columns.length}; line skipped`);
+      continue;
     }
-    const at = (name: string): string | undefined => {
-      const i = header!.columns.indexOf(name);
-      return i < 0 ? undefined : cells[i];
-    };
     const index = parseWholeInt(at('gpu'));
-    if (index === undefined) return;
+    if (index === undefined) continue;
     const metrics = new GpuMetricSet();
     header.columns.forEach((col, i) => {
       const metric = DMON_METRICS[col];
@@ -79,7 +67,7 @@ export function parseDmon(text: string): DmonResult {
     const fb = parseQuantity(at('fb'))?.value;
     if (fb !== undefined) metrics.set('mem.used', fb * MIB);
     readings.push({ index, t: parseCompactTimestamp(at('date'), at('time')), m: metrics.toRecord(index) });
-  });
+  }
   return { readings, warnings };
 }
 
@@ -92,29 +80,17 @@ export function parsePmon(text: string): PmonResult {
   // pmon prints every process once per interval: keep the last row of each (GPU, pid).
   const processes = new Map<string, ParsedProcess>();
   const warnings: string[] = [];
-  let header: Header | null = null;
-  text.split('\n').forEach((line, lineNo) => {
-    if (line.trim() === '') return;
-    if (line.trimStart().startsWith('#')) {
-      header = readHeader(line) ?? header;
-      return;
-    }
-    if (header === null) return;
-    const cells = tokens(line);
+  for (const { header, cells, lineNo, at } of monitorRows(text)) {
     const last = header.columns.length - 1;
     // The command name is the last column and may hold spaces (`NVIDIA Overlay.`).
     if (cells.length < last || header.columns[last] !== 'command') {
-      if (warnings.length < 20) warnings.push(`line ${lineNo + 1}: ${cells.length} columns where the header has ${header.columns.length}; line skipped`);
-      return;
+      if (warnings.length < 20) warnings.push(`line ${lineNo}: ${cells.length} columns where the header has ${header.columns.length}; line skipped`);
+      continue;
     }
-    const at = (name: string): string | undefined => {
-      const i = header!.columns.indexOf(name);
-      return i < 0 ? undefined : cells[i];
-    };
     const gpuIndex = parseWholeInt(at('gpu'));
     const pid = parseWholeInt(at('pid'));
     // A GPU with no processes gets a row of `-`.
-    if (gpuIndex === undefined || pid === undefined) return;
+    if (gpuIndex === undefined || pid === undefined) continue;
     const fb = parseQuantity(at('fb'))?.value;
     processes.set(`${gpuIndex}:${pid}`, {
       pid,
@@ -122,6 +98,44 @@ export function parsePmon(text: string): PmonResult {
       gpuIndex,
       ...(fb === undefined ? {} : { usedMemoryBytes: fb * MIB }),
     });
-  });
+  }
   return { processes: [...processes.values()], warnings };
+}
+
+interface MonitorRow {
+  readonly header: Header;
+  readonly cells: readonly string[];
+  /** 1-based, for warnings. */
+  readonly lineNo: number;
+  /** The cell under a header column, e.g. `at('gpu')`. */
+  at(column: string): string | undefined;
+}
+
+/**
+ * The data rows of dmon/pmon output. `#` lines carry the column header (printed again every
+ * page of output, so the latest one applies); rows before any header are skipped.
+ */
+function* monitorRows(text: string): Generator<MonitorRow> {
+  let header: Header | null = null;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    if (line.trimStart().startsWith('#')) {
+      header = readHeader(line) ?? header;
+      continue;
+    }
+    if (header === null) continue;
+    const columns = header.columns;
+    const cells = tokens(line);
+    yield {
+      header,
+      cells,
+      lineNo: i + 1,
+      at: (column) => {
+        const k = columns.indexOf(column);
+        return k < 0 ? undefined : cells[k];
+      },
+    };
+  }
 }
