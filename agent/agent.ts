@@ -13,7 +13,6 @@ import { AgentState } from './state.js';
 import { HubConnection } from './transport/hub-connection.js';
 import { MemorySpool } from './transport/spool.js';
 
-export const AGENT_VERSION = EDGEWATCH_VERSION;
 
 export interface AgentOptions {
   /** ws:// or wss:// URL of the hub's agent endpoint, e.g. ws://hub:8080/ws/agent. */
@@ -71,7 +70,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     type: 'hello',
     v: PROTOCOL_VERSION,
     device: { id: state.deviceId, name, hostname: hostname() },
-    agent: { version: AGENT_VERSION },
+    agent: { version: EDGEWATCH_VERSION },
     intervalMs: opts.intervalMs,
     capabilities: collectors.map((c) => c.name),
     inventory,
