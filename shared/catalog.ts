@@ -2,12 +2,27 @@
 // Agent, hub and browser all read this one table, so a name means the same thing everywhere.
 // Names are dotted and lowercase; dynamic parts (a core number, an interface, a sensor) are
 // whole segments, written here as <placeholders>. Values are in base units: bytes, bytes/s,
-// W, °C, % (0–100), MHz for clocks.
+// W, °C, % (0–100), MHz for clocks, V, A. A `flag` is 0 or 1 (a Pi throttling bit, an engine
+// that is powered on).
 
-export type Unit = '%' | 'bytes' | 'B/s' | '°C' | 'W' | 'MHz' | 'load' | 'count' | 'rpm' | 'V';
+export type Unit = '%' | 'bytes' | 'B/s' | '°C' | 'W' | 'MHz' | 'load' | 'count' | 'rpm' | 'V' | 'A' | 'flag';
 export type MetricKind = 'gauge' | 'rate';
 /** The UI groups charts by this. */
-export type MetricGroup = 'cpu' | 'load' | 'memory' | 'disk' | 'fs' | 'net' | 'temp' | 'gpu';
+export type MetricGroup =
+  | 'cpu'
+  | 'load'
+  | 'memory'
+  | 'disk'
+  | 'fs'
+  | 'net'
+  | 'temp'
+  | 'gpu'
+  | 'power'
+  | 'fan'
+  | 'volt'
+  | 'jetson'
+  | 'pi'
+  | 'procs';
 
 export interface MetricSpec {
   /** Dotted name with <placeholders> for dynamic segments, e.g. `cpu.core.<n>.util`. */
@@ -58,6 +73,53 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   { pattern: 'gpu.<i>.pstate', unit: 'count', kind: 'gauge', group: 'gpu', description: 'GPU <i> performance state (0 = P0, fastest … 15 = P15)' },
   { pattern: 'gpu.<i>.enc.util', unit: '%', kind: 'gauge', group: 'gpu', description: 'GPU <i> video encoder utilisation' },
   { pattern: 'gpu.<i>.dec.util', unit: '%', kind: 'gauge', group: 'gpu', description: 'GPU <i> video decoder utilisation' },
+  { pattern: 'gpu.<i>.gpc.<n>.freq', unit: 'MHz', kind: 'gauge', group: 'gpu', description: 'Jetson GPU <i>: clock of graphics processing cluster <n> (tegrastats GR3D_FREQ @[…])' },
+
+  // Jetson (tegrastats, or sysfs when tegrastats is absent). The GPU itself is gpu.0.*.
+  { pattern: 'mem.lfb', unit: 'bytes', kind: 'gauge', group: 'memory', description: 'Jetson: largest free contiguous block of RAM (tegrastats lfb), a fragmentation signal' },
+  { pattern: 'swap.cached', unit: 'bytes', kind: 'gauge', group: 'memory', description: 'Swap also held in RAM (SwapCached)' },
+  { pattern: 'jetson.iram.used', unit: 'bytes', kind: 'gauge', group: 'jetson', description: 'Jetson IRAM (on-chip memory) in use' },
+  { pattern: 'jetson.iram.total', unit: 'bytes', kind: 'gauge', group: 'jetson', description: 'Jetson IRAM size' },
+  { pattern: 'jetson.iram.lfb', unit: 'bytes', kind: 'gauge', group: 'jetson', description: 'Jetson IRAM largest free block' },
+  { pattern: 'jetson.emc.util', unit: '%', kind: 'gauge', group: 'jetson', description: 'Jetson external memory controller load (EMC_FREQ %)' },
+  { pattern: 'jetson.emc.freq', unit: 'MHz', kind: 'gauge', group: 'jetson', description: 'Jetson external memory controller clock' },
+  { pattern: 'jetson.engine.<engine>.util', unit: '%', kind: 'gauge', group: 'jetson', description: 'Jetson engine <engine> (nvenc, nvdec, nvjpg, vic, ofa, nvdla, pva, …) load' },
+  { pattern: 'jetson.engine.<engine>.freq', unit: 'MHz', kind: 'gauge', group: 'jetson', description: 'Jetson engine <engine> clock' },
+  { pattern: 'jetson.engine.<engine>.on', unit: 'flag', kind: 'gauge', group: 'jetson', description: 'Jetson engine <engine> powered on (1) or off (0)' },
+  { pattern: 'jetson.mts.fg', unit: '%', kind: 'gauge', group: 'jetson', description: 'Jetson (Denver) MTS foreground time' },
+  { pattern: 'jetson.mts.bg', unit: '%', kind: 'gauge', group: 'jetson', description: 'Jetson (Denver) MTS background time' },
+
+  // Power, current, voltage, fans: on-board monitors (INA3221 rails on a Jetson, hwmon chips),
+  // Intel RAPL energy counters, batteries.
+  { pattern: 'power.board', unit: 'W', kind: 'gauge', group: 'power', description: 'Total board input power: the input rail (VDD_IN, POM_5V_IN) where the board has one, else the sum of its rails' },
+  { pattern: 'power.rail.<rail>', unit: 'W', kind: 'gauge', group: 'power', description: 'Power on monitored rail <rail> (instantaneous)' },
+  { pattern: 'power.rail.<rail>.avg', unit: 'W', kind: 'gauge', group: 'power', description: 'Power on rail <rail>, running average as tegrastats reports it' },
+  { pattern: 'power.rail.<rail>.max', unit: 'W', kind: 'gauge', group: 'power', description: 'Power on rail <rail>, peak as tegrastats (JetPack 7) reports it' },
+  { pattern: 'power.rapl.<domain>', unit: 'W', kind: 'gauge', group: 'power', description: 'Intel/AMD RAPL power of domain <domain> (package_0, core, uncore, dram, psys), from energy counters' },
+  { pattern: 'power.hwmon.<sensor>', unit: 'W', kind: 'gauge', group: 'power', description: 'Power reported by hwmon sensor <sensor> (power*_input)' },
+  { pattern: 'current.<sensor>', unit: 'A', kind: 'gauge', group: 'power', description: 'Current through sensor <sensor> (hwmon curr*_input, rail current)' },
+  { pattern: 'volt.<sensor>', unit: 'V', kind: 'gauge', group: 'volt', description: 'Voltage of sensor <sensor> (hwmon in*_input, rail voltage)' },
+  { pattern: 'fan.<sensor>', unit: 'rpm', kind: 'gauge', group: 'fan', description: 'Fan <sensor> speed (hwmon fan*_input)' },
+  { pattern: 'fan.<sensor>.pwm', unit: '%', kind: 'gauge', group: 'fan', description: 'Fan <sensor> drive as a share of full (hwmon pwm*, 0–255 scaled)' },
+  { pattern: 'battery.<name>.capacity', unit: '%', kind: 'gauge', group: 'power', description: 'Battery <name> charge' },
+  { pattern: 'battery.<name>.power', unit: 'W', kind: 'gauge', group: 'power', description: 'Battery <name> charge (+) or discharge (−) power' },
+
+  // Raspberry Pi (vcgencmd, or the firmware and hwmon nodes when vcgencmd is absent).
+  { pattern: 'pi.throttle.under_voltage', unit: 'flag', kind: 'gauge', group: 'pi', description: 'Pi: under-voltage now (get_throttled bit 0)' },
+  { pattern: 'pi.throttle.freq_capped', unit: 'flag', kind: 'gauge', group: 'pi', description: 'Pi: ARM frequency capped now (bit 1)' },
+  { pattern: 'pi.throttle.throttled', unit: 'flag', kind: 'gauge', group: 'pi', description: 'Pi: throttled now (bit 2)' },
+  { pattern: 'pi.throttle.soft_temp_limit', unit: 'flag', kind: 'gauge', group: 'pi', description: 'Pi: soft temperature limit active now (bit 3)' },
+  { pattern: 'pi.throttle.under_voltage_since_boot', unit: 'flag', kind: 'gauge', group: 'pi', description: 'Pi: under-voltage has occurred since boot (bit 16)' },
+  { pattern: 'pi.throttle.freq_capped_since_boot', unit: 'flag', kind: 'gauge', group: 'pi', description: 'Pi: ARM frequency capping has occurred since boot (bit 17)' },
+  { pattern: 'pi.throttle.throttled_since_boot', unit: 'flag', kind: 'gauge', group: 'pi', description: 'Pi: throttling has occurred since boot (bit 18)' },
+  { pattern: 'pi.throttle.soft_temp_limit_since_boot', unit: 'flag', kind: 'gauge', group: 'pi', description: 'Pi: soft temperature limit has occurred since boot (bit 19)' },
+  { pattern: 'pi.throttle.bits', unit: 'count', kind: 'gauge', group: 'pi', description: 'Pi: raw get_throttled bit field' },
+  { pattern: 'pi.clock.<block>', unit: 'MHz', kind: 'gauge', group: 'pi', description: 'Pi: measured clock of block <block> (arm, core, v3d, …); 0 can mean power-gated' },
+  { pattern: 'pi.volt.<rail>', unit: 'V', kind: 'gauge', group: 'pi', description: 'Pi: voltage of <rail> (measure_volts: core, sdram_c, …)' },
+
+  // Processes (the table itself travels beside the metrics; these are its totals).
+  { pattern: 'procs.count', unit: 'count', kind: 'gauge', group: 'procs', description: 'Processes on the device' },
+  { pattern: 'procs.running', unit: 'count', kind: 'gauge', group: 'procs', description: 'Processes running or runnable' },
 ];
 
 /** Placeholders that match only a number. */

@@ -42,6 +42,10 @@ export function formatValue(value: number | null | undefined, unit: Unit | undef
       return `${value.toFixed(value >= 100 ? 0 : 1)} W`;
     case 'V':
       return `${value.toFixed(2)} V`;
+    case 'A':
+      return `${value.toFixed(2)} A`;
+    case 'flag':
+      return value >= 0.5 ? 'yes' : 'no';
     case 'MHz':
       return value >= 1000 ? `${(value / 1000).toFixed(2)} GHz` : `${Math.round(value)} MHz`;
     case 'rpm':

@@ -23,6 +23,37 @@ const version = z.literal(PROTOCOL_VERSION);
 const metricName = z.string().max(128).regex(METRIC_NAME_RE, 'metric names are dotted lowercase segments of [a-z0-9_]');
 const shortText = z.string().max(256);
 
+export const MAX_PROCESS_ROWS = 100;
+
+/** One process in a top-N table. Names and commands are untrusted text from the device. */
+export const ProcessRowSchema = z.object({
+  pid: z.number().int().nonnegative(),
+  /** Short name (comm), e.g. `python3`. */
+  name: z.string().max(64),
+  /** Command line, shortened by the agent. */
+  cmd: z.string().max(256),
+  user: z.string().max(64).optional(),
+  /** CPU over the last process interval, % of one core (can exceed 100 for threaded work). */
+  cpu: z.number().nonnegative(),
+  /** Resident memory, bytes. */
+  rss: z.number().nonnegative(),
+  /** Storage I/O rates, bytes/s; absent where /proc/<pid>/io is not readable. */
+  readBps: z.number().nonnegative().optional(),
+  writeBps: z.number().nonnegative().optional(),
+  /** GPU memory held by the process, bytes, where nvidia-smi or the Jetson reports it. */
+  gpuMem: z.number().nonnegative().optional(),
+  threads: z.number().int().nonnegative().optional(),
+});
+export type ProcessRow = z.infer<typeof ProcessRowSchema>;
+
+/** The top processes by CPU and by memory (union of both), sampled less often than metrics. */
+export const ProcessTableSchema = z.object({
+  rows: z.array(ProcessRowSchema).max(MAX_PROCESS_ROWS),
+  /** Processes on the device when the table was taken. */
+  total: z.number().int().nonnegative(),
+});
+export type ProcessTable = z.infer<typeof ProcessTableSchema>;
+
 export const SampleSchema = z.object({
   /** Device clock, ms since the epoch. */
   t: z.number().int().nonnegative(),
@@ -30,6 +61,11 @@ export const SampleSchema = z.object({
   m: z
     .record(metricName, z.number())
     .refine((m) => Object.keys(m).length <= MAX_VALUES_PER_SAMPLE, `at most ${MAX_VALUES_PER_SAMPLE} values per sample`),
+  /**
+   * The process table, on the ticks where one was taken (every few seconds). Optional and
+   * added within v1: a hub that predates it ignores it.
+   */
+  p: ProcessTableSchema.optional(),
 });
 export type Sample = z.infer<typeof SampleSchema>;
 
@@ -58,7 +94,28 @@ export const InventorySchema = z.object({
     .partial()
     .optional(),
   system: z.object({ manufacturer: shortText, model: shortText, virtual: z.boolean() }).partial().optional(),
-  board: z.object({ manufacturer: shortText, model: shortText }).partial().optional(),
+  board: z
+    .object({
+      manufacturer: shortText,
+      model: shortText,
+      /** Board revision code, e.g. a Raspberry Pi's `d03141`. */
+      revision: shortText,
+      /** Device-tree `compatible` entries, most specific first. */
+      compatible: z.array(shortText).max(16),
+    })
+    .partial()
+    .optional(),
+  /** NVIDIA Jetson facts: L4T release (`/etc/nv_tegra_release`), JetPack, nvpmodel power mode. */
+  jetson: z
+    .object({
+      l4t: shortText,
+      jetpack: shortText,
+      soc: shortText,
+      powerMode: shortText,
+      powerModeId: z.number().int().nonnegative(),
+    })
+    .partial()
+    .optional(),
   memTotalBytes: z.number().nonnegative().optional(),
   gpus: z.array(GpuInventorySchema).max(64).optional(),
 });
