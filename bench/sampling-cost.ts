@@ -25,14 +25,39 @@ export async function samplingCostBench(): Promise<BenchRow[]> {
       const used = process.cpuUsage(before);
       perTick.push((used.user + used.system) / TICKS);
     }
+    const each = await perCollector(collectors);
     return [
       {
         benchmark: 'collectors per tick (sampling work only)',
         result: `${Math.round(median(perTick))} µs`,
         how: `${collectors.map((c) => c.name).join(', ')}: ${ROUNDS} × ${TICKS} ticks back to back, in-process cpuUsage`,
       },
+      {
+        benchmark: 'costliest collectors per tick',
+        result: each
+          .slice(0, 3)
+          .map((e) => `${e.name} ${Math.round(e.us)} µs`)
+          .join(', '),
+        how: `each collector alone, median of ${ROUNDS} × ${TICKS / 2} samples; all: ${each.map((e) => `${e.name} ${Math.round(e.us)}`).join(', ')}`,
+      },
     ];
   } finally {
     await Promise.all(collectors.map(async (c) => c.close?.()));
   }
+}
+
+/** CPU µs per sample of each collector alone, costliest first. */
+async function perCollector(collectors: readonly Collector[]): Promise<{ name: string; us: number }[]> {
+  const out: { name: string; us: number }[] = [];
+  for (const c of collectors) {
+    const rounds: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const before = process.cpuUsage();
+      for (let i = 0; i < TICKS / 2; i++) await c.sample(Date.now(), {});
+      const used = process.cpuUsage(before);
+      rounds.push((used.user + used.system) / (TICKS / 2));
+    }
+    out.push({ name: c.name, us: median(rounds) });
+  }
+  return out.sort((a, b) => b.us - a.us);
 }

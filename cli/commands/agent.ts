@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../../shared/log.js';
-import { intervalOption, logLevelOption, parsePositiveInt, untilSignalled } from '../options.js';
+import { applyAgentConfig, DEFAULT_AGENT_CONFIG, describeEffectiveConfig, loadAgentConfig, splitList } from '../agent-config.js';
+import { intervalOption, logLevelOption, parseDuration, parsePositiveInt, untilSignalled } from '../options.js';
 
 function defaultStateDir(): string {
   const base = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
@@ -22,14 +23,41 @@ export function agentCommand(): Command {
     .addOption(new Option('--sys-root <dir>', 'where /sys is').env('EDGEWATCH_SYS_ROOT').default('/sys'))
     .addOption(new Option('--host-root <dir>', "prefix of the host's mount points, for filesystem usage").env('EDGEWATCH_HOST_ROOT').default('/'))
     .addOption(logLevelOption())
+    .addOption(
+      new Option('--process-interval <duration>', 'how often the top-process table is taken; 0 turns it off')
+        .env('EDGEWATCH_PROCESS_INTERVAL')
+        .default(5000)
+        .argParser(parseDuration),
+    )
+    .addOption(new Option('--top-processes <n>', 'processes kept per table, by CPU and by memory').env('EDGEWATCH_TOP_PROCESSES').default(10).argParser(parsePositiveInt))
+    .addOption(new Option('--disable <collectors>', 'collectors to turn off, comma-separated (e.g. nvidia-gpu,filesystem)').env('EDGEWATCH_DISABLE').argParser(splitList))
+    .addOption(new Option('--config <file>', `JSON config file with the same settings (flags and env win over it)`).env('EDGEWATCH_CONFIG'))
+    .option('--print-config', 'print the effective settings as JSON (and where each came from, on stderr), then exit')
     .action(async (opts: AgentCliOptions, command: Command) => {
+      try {
+        applyAgentConfig(command, loadAgentConfig(opts.config ?? DEFAULT_AGENT_CONFIG, opts.config !== undefined));
+      } catch (err) {
+        command.error(`error: ${(err as Error).message}`);
+      }
+      opts = command.opts<AgentCliOptions>();
+      if (opts.printConfig) {
+        const { config, sources } = describeEffectiveConfig(command, CONFIG_KEYS);
+        process.stdout.write(JSON.stringify(config, null, 2) + '\n');
+        process.stderr.write(Object.entries(sources).map(([k, s]) => `${k}: ${s}`).join('\n') + '\n');
+        return;
+      }
       // Checked here rather than by commander so that subcommands of the standalone agent
-      // (`edgewatch-agent parse …`) do not need a hub.
-      if (!opts.hub) command.error('error: the agent needs a hub: pass --hub ws://<hub-host>:8080/ws/agent or set EDGEWATCH_HUB');
+      // (`edgewatch-agent parse …`) and --print-config do not need a hub.
+      if (!opts.hub) command.error('error: the agent needs a hub: pass --hub ws://<hub-host>:8080/ws/agent, set EDGEWATCH_HUB, or put "hub" in the config file');
+      const { COLLECTORS } = await import('../../agent/collectors/registry.js');
+      const disabled = new Set(opts.disable ?? []);
+      const known = new Set([...COLLECTORS.map((c) => c.name), 'processes']);
+      const unknown = [...disabled].filter((n) => !known.has(n));
+      if (unknown.length > 0) command.error(`error: --disable names unknown collectors ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
       const log = createLogger('agent', opts.logLevel);
       const { startAgent } = await import('../../agent/agent.js');
       const agent = await startAgent({
-        hubUrl: opts.hub!,
+        hubUrl: opts.hub,
         name: opts.name,
         deviceId: opts.id,
         intervalMs: opts.interval,
@@ -38,6 +66,7 @@ export function agentCommand(): Command {
         procRoot: opts.procRoot,
         sysRoot: opts.sysRoot,
         hostRoot: opts.hostRoot,
+        collectors: COLLECTORS.filter((c) => !disabled.has(c.name)),
         log,
       });
       const signal = await untilSignalled();
@@ -45,6 +74,23 @@ export function agentCommand(): Command {
       await agent.stop();
     });
 }
+
+/** The settings --print-config shows and a config file may hold. */
+const CONFIG_KEYS = [
+  'hub',
+  'name',
+  'id',
+  'interval',
+  'stateDir',
+  'buffer',
+  'procRoot',
+  'sysRoot',
+  'hostRoot',
+  'logLevel',
+  'processInterval',
+  'topProcesses',
+  'disable',
+] as const;
 
 interface AgentCliOptions {
   hub?: string;
@@ -57,4 +103,9 @@ interface AgentCliOptions {
   sysRoot: string;
   hostRoot: string;
   logLevel: string;
+  processInterval: number;
+  topProcesses: number;
+  disable?: string[];
+  config?: string;
+  printConfig?: boolean;
 }
