@@ -30,6 +30,19 @@ export function counterDelta(prev: number, cur: number, mayWrap32 = false): numb
   return undefined;
 }
 
+/**
+ * Increase of a counter that wraps to 0 at `range` (RAPL's energy_uj wraps at
+ * max_energy_range_uj), or undefined when it cannot be known. A drop is read as one wrap only
+ * when the unwrapped increase is under half the range, for the reason given at counterDelta;
+ * readings outside the range are not this counter's and give undefined.
+ */
+export function wrappingDelta(prev: number, cur: number, range: number): number | undefined {
+  if (cur >= prev) return cur - prev;
+  if (!(range > 0) || prev >= range || cur < 0) return undefined;
+  const unwrapped = cur + range - prev;
+  return unwrapped < range / 2 ? unwrapped : undefined;
+}
+
 /** `delta` units over `elapsedMs` as units per second. */
 export function perSecond(delta: number, elapsedMs: number): number {
   return (delta * 1000) / elapsedMs;

@@ -8,6 +8,7 @@ import { parseQueryGpuCsv } from '../parsers/nvidia-smi/query-gpu.js';
 import { QueryGpuStreamReader } from '../parsers/nvidia-smi/stream-reader.js';
 import type { GpuReading } from '../parsers/nvidia-smi/samples.js';
 import type { ParsedGpu } from '../parsers/types.js';
+import { readBoardIdentity } from '../platform/board.js';
 import { findExecutable } from '../tools/find-executable.js';
 import type { BackoffOptions } from '../tools/backoff.js';
 import { SupervisedProcess } from '../tools/supervised-process.js';
@@ -176,6 +177,12 @@ export function createNvidiaGpuCollector(options: NvidiaGpuCollectorOptions = {}
   return {
     name: 'nvidia-gpu',
     async detect(ctx: CollectorContext): Promise<Collector | null> {
+      // A Jetson's integrated GPU is the jetson collector's (tegrastats), which sees its load,
+      // clocks and rails; the nvidia-smi some JetPack releases ship reports little of that.
+      if (readBoardIdentity(ctx).kind === 'jetson') {
+        ctx.log.debug('Jetson board: the GPU is read by the jetson collector, not nvidia-smi');
+        return null;
+      }
       const executable = await findExecutable('nvidia-smi', ctx.path);
       if (executable === null) {
         ctx.log.debug('nvidia-smi not found on PATH; no NVIDIA GPU collector');

@@ -30,7 +30,12 @@ export function parseMilliCelsius(text: string | undefined): number | undefined 
   const s = text.trim();
   if (!/^-?\d+$/.test(s)) return undefined;
   const celsius = Number(s) / 1000;
-  return celsius > MIN_CELSIUS && celsius <= MAX_CELSIUS ? celsius : undefined;
+  return isPlausibleCelsius(celsius) ? celsius : undefined;
+}
+
+/** Whether a temperature in °C can be a real reading; shared with the `sensors` parser. */
+export function isPlausibleCelsius(celsius: number): boolean {
+  return celsius > MIN_CELSIUS && celsius <= MAX_CELSIUS;
 }
 
 export interface ThermalZone {

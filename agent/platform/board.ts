@@ -26,10 +26,15 @@ export function parseDeviceTreeStrings(raw: string): string[] {
     .filter((s) => s !== '');
 }
 
+// Matched anywhere in an entry, not anchored: a `compatible` copied from a terminal has lost its
+// NUL separators (`…p3701-0005nvidia,tegra234nvidia,tegra23x`), so entries run together.
+const JETSON_COMPATIBLE = /nvidia,tegra/;
+const PI_COMPATIBLE = /raspberrypi,|brcm,bcm(?:2835|2836|2837|2709|2710|2711|2712)(?![0-9])/;
+
 /** Classifies a board from its device-tree model and compatible list. */
 export function classifyBoard(model: string | undefined, compatible: readonly string[]): BoardKind {
-  if (compatible.some((c) => /^nvidia,tegra/.test(c)) || /\bjetson\b/i.test(model ?? '')) return 'jetson';
-  if (compatible.some((c) => /^raspberrypi,/.test(c) || /^brcm,bcm(2835|2836|2837|2709|2710|2711|2712)$/.test(c))) return 'raspberry-pi';
+  if (compatible.some((c) => JETSON_COMPATIBLE.test(c)) || /\bjetson\b/i.test(model ?? '')) return 'jetson';
+  if (compatible.some((c) => PI_COMPATIBLE.test(c))) return 'raspberry-pi';
   if (/^Raspberry Pi\b/.test(model ?? '')) return 'raspberry-pi';
   return 'other';
 }

@@ -8,7 +8,9 @@ export function parseCommand(): Command {
     .description(`print what edgewatch makes of a tool's output, as JSON (tools: ${tools})`)
     .argument('<tool>', `the tool whose output this is: ${tools}`)
     .argument('[file]', 'file holding the output; - or nothing reads standard input', '-')
-    .action((tool: string, file: string) => {
+    .option('--clock <block>', 'vcgencmd: the block a bare frequency(N)=… line measured (measure_clock arm → arm)')
+    .option('--volts <rail>', 'vcgencmd: the rail a bare volt=… line measured (measure_volts core → core)')
+    .action((tool: string, file: string, opts: { clock?: string; volts?: string }) => {
       const parser = TOOL_PARSERS[tool];
       if (!parser) {
         process.stderr.write(`edgewatch parse: unknown tool ${JSON.stringify(tool)}; known: ${tools}\n`);
@@ -24,7 +26,7 @@ export function parseCommand(): Command {
         return;
       }
       try {
-        process.stdout.write(JSON.stringify(parser(text), null, 2) + '\n');
+        process.stdout.write(JSON.stringify(parser(text, { clockBlock: opts.clock, voltRail: opts.volts }), null, 2) + '\n');
       } catch (err) {
         process.stderr.write(`edgewatch parse ${tool}: ${(err as Error).message}\n`);
         process.exitCode = 1;

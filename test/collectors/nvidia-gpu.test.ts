@@ -9,6 +9,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Collector, CollectorContext, MetricValues } from '../../agent/collectors/collector.js';
 import { CORE_STREAM_FIELDS, createNvidiaGpuCollector, nvidiaGpuCollector, STREAM_FIELDS } from '../../agent/collectors/nvidia-gpu.js';
 import { silentLogger } from '../../shared/log.js';
+import { scenarioTree } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../fixtures/bin/', import.meta.url));
 const MiB = 1_048_576;
@@ -106,6 +107,19 @@ describe('nvidia-gpu collector: detection', () => {
     expect(await nvidiaGpuCollector.detect(ctx())).toBeNull();
     expect(starts()).toHaveLength(1);
     expect(starts()[0]!.args).toEqual(['--query-gpu=index,uuid,name,memory.total,driver_version', '--format=csv,noheader,nounits']);
+  });
+
+  it('leaves a Jetson to the jetson collector: null without running nvidia-smi', async () => {
+    const tree = scenarioTree('jetson-nano');
+    try {
+      const jetson = ctx({ procRoot: join(tree.root, 'proc'), sysRoot: join(tree.root, 'sys'), hostRoot: tree.root });
+      expect(await nvidiaGpuCollector.detect(jetson)).toBeNull();
+      expect(starts()).toEqual([]);
+      // The same fake on a tree that is no Jetson is found: the board, not the PATH, decided.
+      expect(await detect(nvidiaGpuCollector, ctx({ procRoot: join(tree.root, 'proc'), sysRoot: join(tree.root, 'none'), hostRoot: join(tree.root, 'none') }))).not.toBeNull();
+    } finally {
+      tree.remove();
+    }
   });
 
   it('lists the GPUs once for the inventory', async () => {

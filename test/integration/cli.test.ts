@@ -106,6 +106,35 @@ describe('edgewatch CLI', () => {
     }
   }, 120_000);
 
+  it('parse tegrastats, vcgencmd and sensors read every capture of theirs, through the standalone agent file', async () => {
+    const cases: { tool: string; dir: string; args?: string[] }[] = [
+      { tool: 'tegrastats', dir: 'tegrastats' },
+      { tool: 'sensors', dir: 'sensors' },
+      // Bare frequency(N)=… and volt=… answers do not name their block: the caller does.
+      { tool: 'vcgencmd', dir: 'raspberry-pi', args: ['--clock', 'v3d', '--volts', 'core'] },
+    ];
+    for (const { tool, dir, args = [] } of cases) {
+      const files = captureFiles(join(REPO_ROOT, 'test/fixtures', dir)).filter((f) => f.endsWith('.txt') && !/proc-cpuinfo/.test(f));
+      expect(files.length, dir).toBeGreaterThan(4);
+      for (const f of files) {
+        const r = await cli(['parse', tool, ...args, f], { bin: AGENT });
+        expect(r.code, `${f}: ${r.stderr}`).toBe(0);
+        const out = JSON.parse(r.stdout) as { tool: string; samples: { m: Record<string, number> }[]; warnings: string[] };
+        expect(out.tool).toBe(tool);
+        // get_mem has no catalog metric: it is understood and reported as a warning, not a value.
+        if (f.endsWith('vcgencmd_get-mem-gpu_openelec.txt')) expect(out.warnings.join(' ')).toMatch(/gpu=256M|get_mem/);
+        else expect(out.samples.some((s) => Object.keys(s.m).length > 0), f).toBe(true);
+      }
+    }
+    const nano = await cli(['parse', 'tegrastats', join(REPO_ROOT, 'test/fixtures/tegrastats/nano-4gb_jp4.6.1_sudo-iram.txt')]);
+    expect(JSON.parse(nano.stdout).samples[0].m).toMatchObject({ 'power.board': 1.75, 'gpu.0.clock.gr': 76, 'temp.pmic': 50 });
+    const pi = await cli(['parse', 'vcgencmd', '-'], { input: 'throttled=0x50005\n' });
+    expect(JSON.parse(pi.stdout).samples[0].m).toMatchObject({ 'pi.throttle.under_voltage': 1, 'pi.throttle.throttled': 1, 'pi.throttle.freq_capped': 0 });
+    const notPi = await cli(['parse', 'vcgencmd', '-'], { input: 'hello world\n' });
+    expect(notPi.code).not.toBe(0);
+    expect(notPi.stderr).toMatch(/not vcgencmd output/);
+  }, 120_000);
+
   it('the self-contained agent file runs on its own: --help and parse need no hub and no node_modules', async () => {
     const help = await cli(['--help'], { bin: AGENT });
     expect(help.code).toBe(0);

@@ -569,7 +569,7 @@ describe('every capture', () => {
 
   for (const file of files.filter((f) => !NOT_CAPTURES.has(f) && !isHelp(f))) {
     it(`${file} parses into GPUs, samples, processes or version info with catalog names`, () => {
-      const out = TOOL_PARSERS['nvidia-smi']!(fixture(file));
+      const out = TOOL_PARSERS['nvidia-smi']!(fixture(file), {});
       const found = (out.gpus?.length ?? 0) + out.samples.length + (out.processes?.length ?? 0) + Object.keys(out.version ?? {}).length;
       // An idle --query-compute-apps capture is a header alone: an empty process list is its answer.
       if (file === 'h200/idle_apps.txt') expect(out.processes).toEqual([]);
