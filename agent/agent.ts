@@ -3,16 +3,21 @@
 import { hostname } from 'node:os';
 import { EDGEWATCH_VERSION } from '../shared/version.js';
 import type { Logger } from '../shared/log.js';
-import { PROTOCOL_VERSION, type Hello, type Inventory, type Sample } from '../shared/protocol.js';
+import { MAX_PROCESS_ROWS, PROTOCOL_VERSION, type Hello, type Inventory, type Sample } from '../shared/protocol.js';
 import type { Collector, CollectorContext, CollectorFactory } from './collectors/collector.js';
 import { COLLECTORS } from './collectors/registry.js';
 import { readInventory } from './inventory.js';
 import { MIN_INTERVAL_MS } from './limits.js';
+import { DEFAULT_TOP_PROCESSES } from './processes/reader.js';
+import { createProcessTableSource, type ProcessTableSource } from './processes/source.js';
 import { Sampler } from './sampler.js';
 import { AgentState } from './state.js';
 import { HubConnection } from './transport/hub-connection.js';
 import { MemorySpool } from './transport/spool.js';
 
+export const DEFAULT_PROCESS_INTERVAL_MS = 5000;
+/** The capability a device announces when it sends process tables. */
+export const PROCESSES_CAPABILITY = 'processes';
 
 export interface AgentOptions {
   /** ws:// or wss:// URL of the hub's agent endpoint, e.g. ws://hub:8080/ws/agent. */
@@ -29,6 +34,13 @@ export interface AgentOptions {
   /** Samples kept while the hub is unreachable (oldest dropped beyond, and counted). */
   maxBufferedSamples?: number;
   collectors?: readonly CollectorFactory[];
+  /**
+   * How often the top-process table is taken (ms; default 5000). 0 disables it. It rides on
+   * the sample of the tick where it is due, so it is never more often than intervalMs.
+   */
+  processIntervalMs?: number;
+  /** N of the table: the top N processes by CPU ∪ the top N by memory (default 10, at most 50). */
+  topProcesses?: number;
   /** Skip the systeminformation inventory (tests, benchmarks). */
   skipInventory?: boolean;
   log: Logger;
@@ -47,6 +59,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (!Number.isInteger(opts.intervalMs) || opts.intervalMs < MIN_INTERVAL_MS) {
     throw new Error(`interval ${opts.intervalMs} ms is too short: use ${MIN_INTERVAL_MS} ms or more`);
   }
+  const processIntervalMs = opts.processIntervalMs ?? DEFAULT_PROCESS_INTERVAL_MS;
+  if (!Number.isInteger(processIntervalMs) || processIntervalMs < 0) {
+    throw new Error(`process interval ${processIntervalMs} ms is not valid: use a whole number of ms, or 0 to turn the process table off`);
+  }
+  const topProcesses = opts.topProcesses ?? DEFAULT_TOP_PROCESSES;
+  if (!Number.isInteger(topProcesses) || topProcesses < 1 || topProcesses * 2 > MAX_PROCESS_ROWS) {
+    throw new Error(`top processes ${topProcesses} is out of range: use a whole number from 1 to ${MAX_PROCESS_ROWS / 2}`);
+  }
   const hubUrl = normalizeHubUrl(opts.hubUrl);
   const state = AgentState.load(opts.stateDir, opts.deviceId);
   const ctx: CollectorContext = {
@@ -58,12 +78,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
   };
 
-  const [inventory, collectors] = await Promise.all([
+  const [inventory, collectors, processSource] = await Promise.all([
     opts.skipInventory ? Promise.resolve<Inventory>({}) : readInventory(log),
     detectCollectors(opts.collectors ?? COLLECTORS, ctx, log),
+    processIntervalMs > 0 ? detectProcessSource(ctx, processIntervalMs, topProcesses) : Promise.resolve(null),
   ]);
   for (const c of collectors) Object.assign(inventory, c.inventory?.());
-  log.info({ deviceId: state.deviceId, collectors: collectors.map((c) => c.name), intervalMs: opts.intervalMs }, 'agent started');
+  // Announced like a collector, so a dashboard knows whether to look for process tables.
+  const capabilities = [...collectors.map((c) => c.name), ...(processSource ? [PROCESSES_CAPABILITY] : [])];
+  log.info(
+    { deviceId: state.deviceId, collectors: capabilities, intervalMs: opts.intervalMs, processIntervalMs: processSource ? processIntervalMs : 0 },
+    'agent started',
+  );
 
   const name = opts.name ?? hostname();
   const hello = (): Hello => ({
@@ -72,7 +98,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     device: { id: state.deviceId, name, hostname: hostname() },
     agent: { version: EDGEWATCH_VERSION },
     intervalMs: opts.intervalMs,
-    capabilities: collectors.map((c) => c.name),
+    capabilities,
     inventory,
     clock: Date.now(),
   });
@@ -96,7 +122,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     spool.push({ seq: state.takeSeq(), samples: [sample], dropped: spool.takeDropped() || undefined });
     connection.pump();
   };
-  const sampler = new Sampler(collectors, opts.intervalMs, log.child({ part: 'sampler' }), onSample);
+  const sampler = new Sampler(
+    collectors,
+    opts.intervalMs,
+    log.child({ part: 'sampler' }),
+    onSample,
+    processSource ? { source: processSource, everyMs: processIntervalMs } : undefined,
+  );
   connection.start();
   sampler.start();
 
@@ -108,7 +140,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     async stop() {
       sampler.stop();
       await connection.stop();
-      await Promise.all(collectors.map(async (c) => c.close?.()));
+      await Promise.all([...collectors.map(async (c) => c.close?.()), processSource?.close()]);
       log.info('agent stopped');
     },
   };
@@ -126,6 +158,25 @@ async function detectCollectors(factories: readonly CollectorFactory[], ctx: Col
     }),
   );
   return found.filter((c): c is Collector => c !== null);
+}
+
+async function detectProcessSource(ctx: CollectorContext, intervalMs: number, top: number): Promise<ProcessTableSource | null> {
+  const log = ctx.log.child({ part: 'processes' });
+  try {
+    return await createProcessTableSource({
+      procRoot: ctx.procRoot,
+      hostRoot: ctx.hostRoot,
+      path: ctx.path,
+      top,
+      intervalMs,
+      // nvidia-smi answers in tens of ms; waiting longer would delay the metric tick.
+      gpuWaitMs: Math.min(500, Math.floor(ctx.intervalMs / 4)),
+      log,
+    });
+  } catch (err) {
+    log.warn({ err }, 'process table unavailable; it stays off');
+    return null;
+  }
 }
 
 /**

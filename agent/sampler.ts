@@ -1,9 +1,20 @@
 // One tick per interval: ask every collector for its values and hand the sample on. Ticks
 // are scheduled against a monotonic clock so they do not drift, and a tick that is still
-// running when the next is due makes that next one skip rather than pile up.
+// running when the next is due makes that next one skip rather than pile up. The process
+// table has its own, slower cadence: on the ticks where it is due, the sample also carries
+// `p` (and the procs.* counts), read alongside the collectors.
 import type { Logger } from '../shared/log.js';
-import type { Sample } from '../shared/protocol.js';
+import type { ProcessTable, Sample } from '../shared/protocol.js';
 import type { Collector, MetricValues } from './collectors/collector.js';
+import type { ProcessTableSource } from './processes/source.js';
+
+export interface SamplerProcessOptions {
+  readonly source: ProcessTableSource;
+  /** A table is taken on the first tick at least this long after the previous table. */
+  readonly everyMs: number;
+}
+
+const PROCESS_TABLE = 'process table';
 
 export class Sampler {
   private timer: NodeJS.Timeout | null = null;
@@ -13,6 +24,8 @@ export class Sampler {
   private tickIndex = 0;
   /** Collectors that threw once; logged once, not every second. */
   private readonly failed = new Set<string>();
+  /** Sample time (ms) from which the next process table is due; 0: on the next tick. */
+  private processDueAt = 0;
   readonly stats = { ticks: 0, skipped: 0 };
 
   constructor(
@@ -20,6 +33,7 @@ export class Sampler {
     private readonly intervalMs: number,
     private readonly log: Logger,
     private readonly onSample: (sample: Sample) => void,
+    private readonly processes?: SamplerProcessOptions,
   ) {}
 
   start(): void {
@@ -48,8 +62,34 @@ export class Sampler {
         this.reportFailure(collector, err);
       }
     }
+    const table = this.processTableDue(now) ? this.takeProcessTable(now, m) : undefined;
     if (pending.length > 0) await Promise.all(pending);
-    return { t: now, m };
+    const p = await table;
+    return p ? { t: now, m, p } : { t: now, m };
+  }
+
+  private processTableDue(now: number): boolean {
+    if (!this.processes) return false;
+    // Half a tick early counts as due, so a 5 s cadence on 1 s ticks is every 5th tick
+    // despite timer jitter; a clock stepped back makes it due at once.
+    return now >= this.processDueAt - this.intervalMs / 2 || now < this.processDueAt - this.processes.everyMs;
+  }
+
+  private async takeProcessTable(now: number, m: MetricValues): Promise<ProcessTable | undefined> {
+    const { source, everyMs } = this.processes!;
+    try {
+      const table = await source.take(now, m);
+      // No table yet (rates primed just now): ask again next tick rather than a cadence later.
+      this.processDueAt = table ? now + everyMs : 0;
+      return table;
+    } catch (err) {
+      this.processDueAt = now + everyMs;
+      if (!this.failed.has(PROCESS_TABLE)) {
+        this.failed.add(PROCESS_TABLE);
+        this.log.warn({ err }, 'process table failed; samples go without it');
+      }
+      return undefined;
+    }
   }
 
   private async tick(): Promise<void> {

@@ -1,7 +1,7 @@
 // Shapes the hub sends to browsers: REST responses under /api/v1 and frames on the live
 // socket (/ws/live). Types only, so the browser bundle can import them without pulling in
 // the validation library.
-import type { Inventory, Sample } from './protocol.js';
+import type { Inventory, ProcessTable, Sample } from './protocol.js';
 
 export interface DeviceSummary {
   id: string;
@@ -16,7 +16,10 @@ export interface DeviceSummary {
   agentVersion: string | null;
   capabilities: string[];
   inventory: Inventory;
-  /** The most recent sample committed for this device (device clock). */
+  /**
+   * The most recent sample committed for this device (device clock), without its process
+   * table (`p`): GET /api/v1/devices/:id/processes serves that.
+   */
   latest: Sample | null;
   /** Estimated device clock minus hub clock, ms; null until a batch has arrived. */
   clockOffsetMs: number | null;
@@ -34,6 +37,19 @@ export interface SeriesResponse {
   /** Width of one bucket in ms; 0 when points are raw samples. */
   stepMs: number;
   series: Record<string, SeriesPoint[]>;
+}
+
+/**
+ * GET /api/v1/devices/:id/processes[?at=<ms>]: the process table taken at or before `at`
+ * (device clock; default the newest). t and table are null when there is none (no table yet,
+ * an agent that does not send them, or `at` before the first one kept: tables are kept 3 days).
+ * Live tables also arrive on /ws/live as the `p` of samples.
+ */
+export interface ProcessesResponse {
+  deviceId: string;
+  /** Device clock (ms) the table was taken at. */
+  t: number | null;
+  table: ProcessTable | null;
 }
 
 export type LiveFrame =

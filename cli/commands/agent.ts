@@ -67,6 +67,8 @@ export function agentCommand(): Command {
         sysRoot: opts.sysRoot,
         hostRoot: opts.hostRoot,
         collectors: COLLECTORS.filter((c) => !disabled.has(c.name)),
+        processIntervalMs: disabled.has('processes') ? 0 : opts.processInterval,
+        topProcesses: opts.topProcesses,
         log,
       });
       const signal = await untilSignalled();

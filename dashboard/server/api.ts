@@ -2,6 +2,7 @@
 // answer JSON. Errors say which parameter was wrong and what is accepted.
 import { Router, type Request, type Response } from 'express';
 import { METRIC_CATALOG } from '../../shared/catalog.js';
+import type { ProcessesResponse } from '../../shared/live.js';
 import { METRIC_NAME_RE } from '../../shared/protocol.js';
 import type { Store } from '../store/store.js';
 import type { Fleet } from './fleet.js';
@@ -41,6 +42,16 @@ export function apiRouter(store: Store, fleet: Fleet): Router {
     res.json(store.series({ deviceNum: row.num, deviceId: row.id, metrics: metricsParam(req), from, to, points }));
   });
 
+  api.get('/devices/:id/processes', (req, res) => {
+    const row = store.getDevice(req.params.id);
+    if (!row) return notFound(res, req.params.id);
+    const at = intParam(req, 'at', Number.MAX_SAFE_INTEGER);
+    if (at < 0 || at > Number.MAX_SAFE_INTEGER) throw new BadRequest(`at must be ms since the epoch (0 or more), got ${at}`);
+    const snapshot = store.latestProcesses(row.num, at);
+    const body: ProcessesResponse = { deviceId: row.id, t: snapshot?.t ?? null, table: snapshot?.table ?? null };
+    res.json(body);
+  });
+
   return api;
 }
 
@@ -52,7 +63,7 @@ function intParam(req: Request, name: string, fallback: number): number {
   const raw = req.query[name];
   if (raw === undefined || raw === '') return fallback;
   if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) {
-    throw new BadRequest(`${name} must be an integer (ms since the epoch for from/to), got ${JSON.stringify(raw)}`);
+    throw new BadRequest(`${name} must be an integer (ms since the epoch for from/to/at), got ${JSON.stringify(raw)}`);
   }
   return Number(raw);
 }

@@ -73,6 +73,18 @@ export const MIGRATIONS: readonly string[] = [
     SELECT device_num, metric_id, t - t % 60000, COUNT(*), SUM(v), MIN(v), MAX(v)
     FROM samples GROUP BY device_num, metric_id, t - t % 60000;
   `,
+  // 3: process tables, one row per table taken (every few seconds per device). The rows are
+  // raw-deflated JSON: a table of 20 rows is ~3 KB of JSON and well under 1 KB deflated, and
+  // it is only ever read whole. Kept for a few days only (see Store).
+  `
+  CREATE TABLE process_snapshots (
+    device_num INTEGER NOT NULL,
+    t          INTEGER NOT NULL,               -- device clock, ms since the epoch
+    total      INTEGER NOT NULL,               -- processes on the device at t
+    rows       BLOB    NOT NULL,               -- deflateRawSync(JSON of ProcessRow[])
+    PRIMARY KEY (device_num, t)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

@@ -3,7 +3,8 @@
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Hello, Inventory, Sample } from '../../shared/protocol.js';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { Hello, Inventory, ProcessRow, ProcessTable, Sample } from '../../shared/protocol.js';
 import type { SeriesPoint, SeriesResponse } from '../../shared/live.js';
 import { migrate } from './migrations.js';
 
@@ -68,6 +69,17 @@ interface RawDeviceRow {
 
 export const DB_FILE_NAME = 'edgewatch.db';
 const MINUTE_MS = 60_000;
+/** Process tables are for "what was running then": kept 3 days (device clock), unlike metrics. */
+export const PROCESS_RETENTION_MS = 3 * 24 * 3_600_000;
+/** Retention runs at most this often per device, deleting at most PRUNE_LIMIT tables a go. */
+export const PROCESS_PRUNE_EVERY_MS = MINUTE_MS;
+export const PROCESS_PRUNE_LIMIT = 1000;
+
+export interface ProcessSnapshot {
+  /** Device clock, ms. */
+  t: number;
+  table: ProcessTable;
+}
 
 export class Store {
   readonly path: string;
@@ -92,7 +104,12 @@ export class Store {
     rawSeries: Statement;
     bucketSeries: Statement;
     rollupSeries: Statement;
+    insertProcesses: Statement;
+    latestProcesses: Statement;
+    pruneProcesses: Statement;
   };
+  /** Hub clock of each device's last process-table prune. */
+  private readonly lastProcessPrune = new Map<number, number>();
   private readonly commitTx: (items: readonly BatchToCommit[]) => CommitOutcome[];
 
   private constructor(path: string) {
@@ -169,6 +186,19 @@ export class Store {
          FROM samples WHERE device_num = @device AND metric_id = @metric AND t >= @from AND t < @to
          GROUP BY b ORDER BY b`,
       ),
+      // A table for a (device, t) already stored is a resend: the first one stays.
+      insertProcesses: db.prepare(
+        'INSERT INTO process_snapshots (device_num, t, total, rows) VALUES (?, ?, ?, ?) ON CONFLICT (device_num, t) DO NOTHING',
+      ),
+      latestProcesses: db.prepare(
+        'SELECT t, total, rows FROM process_snapshots WHERE device_num = ? AND t <= ? ORDER BY t DESC LIMIT 1',
+      ),
+      // Bounded: the oldest PRUNE_LIMIT at most, so a first prune after a long outage (or of a
+      // big backlog) never holds the write lock for long; the next minute takes the next slice.
+      pruneProcesses: db.prepare(
+        `DELETE FROM process_snapshots WHERE device_num = @device AND t IN (
+           SELECT t FROM process_snapshots WHERE device_num = @device AND t < @cutoff ORDER BY t LIMIT @limit)`,
+      ),
     };
     this.commitTx = db.transaction((items: readonly BatchToCommit[]) => items.map((item) => this.commitOne(item)));
   }
@@ -239,6 +269,14 @@ export class Store {
     const fresh = this.stmt.insertBatch.run(item.deviceNum, item.seq, item.receivedAt, tFirst, tLast, samples.length);
     if (fresh.changes === 0) return { stored: false };
 
+    let newestTable = -Infinity;
+    for (const sample of samples) {
+      if (!sample.p) continue;
+      this.stmt.insertProcesses.run(item.deviceNum, sample.t, sample.p.total, deflateRawSync(JSON.stringify(sample.p.rows)));
+      if (sample.t > newestTable) newestTable = sample.t;
+    }
+    if (newestTable > -Infinity) this.pruneProcesses(item.deviceNum, newestTable, item.receivedAt);
+
     for (const sample of samples) {
       for (const name in sample.m) {
         const metricId = this.metricId(name);
@@ -258,11 +296,39 @@ export class Store {
       num: item.deviceNum,
       receivedAt: item.receivedAt,
       seq: item.seq,
-      latest: JSON.stringify(latest),
+      // The process table stays out of `latest`: every device summary (the device list, every
+      // live `device` frame) carries it, and the table has its own endpoint.
+      latest: JSON.stringify(latest.p ? { t: latest.t, m: latest.m } : latest),
       latestT: latest.t,
       dropped: item.dropped ?? 0,
     });
     return { stored: true };
+  }
+
+  /**
+   * Retention for process tables only, done incrementally inside the commit that brings new
+   * ones: at most once a minute per device (hub clock), a bounded DELETE of the tables more
+   * than PROCESS_RETENTION_MS older than the newest one just stored (device clock, so a
+   * device whose clock is off keeps its 3 days all the same).
+   */
+  private pruneProcesses(deviceNum: number, newestT: number, hubNow: number): void {
+    const last = this.lastProcessPrune.get(deviceNum);
+    if (last !== undefined && hubNow - last < PROCESS_PRUNE_EVERY_MS && hubNow >= last) return;
+    this.lastProcessPrune.set(deviceNum, hubNow);
+    this.stmt.pruneProcesses.run({ device: deviceNum, cutoff: newestT - PROCESS_RETENTION_MS, limit: PROCESS_PRUNE_LIMIT });
+  }
+
+  /** The process table taken at or before `at` (device clock, ms; default: the newest), or null. */
+  latestProcesses(deviceNum: number, at: number = Number.MAX_SAFE_INTEGER): ProcessSnapshot | null {
+    const row = this.stmt.latestProcesses.get(deviceNum, at) as { t: number; total: number; rows: Buffer } | undefined;
+    if (!row) return null;
+    let rows: ProcessRow[];
+    try {
+      rows = JSON.parse(inflateRawSync(row.rows).toString('utf8')) as ProcessRow[];
+    } catch (err) {
+      throw new Error(`process table of device ${deviceNum} at t=${row.t} is unreadable: ${(err as Error).message}`);
+    }
+    return { t: row.t, table: { rows, total: row.total } };
   }
 
   private metricId(name: string): number {

@@ -1,6 +1,6 @@
 // REST client for the hub's /api/v1. Paths are relative to the page, so the UI also works
 // when a reverse proxy serves the hub under a path prefix.
-import type { DeviceSummary, SeriesPoint, SeriesResponse } from '../../../shared/live.js';
+import type { DeviceSummary, ProcessesResponse, SeriesPoint, SeriesResponse } from '../../../shared/live.js';
 
 export class ApiError extends Error {
   constructor(
@@ -77,4 +77,10 @@ export async function getSeries(id: string, q: SeriesQuery, signal?: AbortSignal
     for (const [name, pts] of Object.entries(r.series)) series[name] = pts;
   }
   return { deviceId: id, from, to, stepMs, series };
+}
+
+/** GET /api/v1/devices/:id/processes: the table taken at or before `at` (device clock), else the newest. */
+export function getProcesses(id: string, at?: number, signal?: AbortSignal): Promise<ProcessesResponse> {
+  const q = at === undefined ? '' : `?${new URLSearchParams({ at: String(Math.round(at)) })}`;
+  return getJson(`api/v1/devices/${encodeURIComponent(id)}/processes${q}`, signal);
 }

@@ -129,7 +129,8 @@ export function planPage(metricNames: Iterable<string>, gpuNames: ReadonlyMap<nu
 
   // GPUs: one chart per quantity, one line per GPU.
   const gpus = new Set<string>();
-  for (const [pattern, m] of idx) if (pattern.startsWith('gpu.')) for (const k of m.keys()) gpus.add(k);
+  // Keys are `<i>` or, for per-cluster metrics (gpu.<i>.gpc.<n>.freq), `<i>/<n>`.
+  for (const [pattern, m] of idx) if (pattern.startsWith('gpu.')) for (const k of m.keys()) gpus.add(k.split('/')[0]!);
   const gpuList = [...gpus].sort(byNumber);
   // Name GPUs only when a box mixes models; "GPU 0 NVIDIA A100-SXM4-80GB" ×8 is just noise.
   const distinctNames = new Set(gpuList.map((i) => gpuNames.get(Number(i)) ?? ''));
@@ -172,6 +173,33 @@ export function planPage(metricNames: Iterable<string>, gpuNames: ReadonlyMap<nu
   gpuChart('gpu-power', 'GPU power', 'gpu.<i>.power', 'W', { min: 0, limit: { pattern: 'gpu.<i>.power.limit', label: 'limit' } });
   gpuChart('gpu-temp', 'GPU temperature', 'gpu.<i>.temp', '°C', { limit: { pattern: 'gpu.<i>.temp.mem', label: 'memory' } });
   gpuChart('gpu-clock', 'GPU SM clock', 'gpu.<i>.clock.sm', 'MHz', { min: 0 });
+  // A Jetson's integrated GPU reports a graphics clock (the fastest cluster) and, on Orin and
+  // later, a clock per graphics processing cluster (GPC): thinner lines under the GPU's.
+  {
+    const existing = charts.find((c) => c.id === 'gpu-clock');
+    const series: SeriesDef[] = [];
+    if (!existing) {
+      gpuList.forEach((i, n) => {
+        const metric = idx.get('gpu.<i>.clock.gr')?.get(i);
+        if (metric) series.push({ metric, label: gpuLabel(i), color: color(n), width: 2, role: 'main', legend: true });
+      });
+    }
+    const offset = (existing?.series.length ?? 0) + series.length;
+    keys('gpu.<i>.gpc.<n>.freq', byGpc).forEach((k, n) => {
+      const [i, c] = k.split('/');
+      series.push({
+        metric: `gpu.${i}.gpc.${c}.freq`,
+        label: `${gpuList.length > 1 ? `GPU ${i} ` : ''}GPC ${c}`,
+        color: color(offset + n),
+        width: 1,
+        dash: [4, 3],
+        role: 'main',
+        legend: true,
+      });
+    });
+    if (existing) existing.series.push(...series);
+    else if (series.length > 0) charts.push({ id: 'gpu-clock', title: 'GPU clock', group: 'gpu', unit: 'MHz', min: 0, series });
+  }
 
   {
     const sensors = keys('temp.<sensor>');
@@ -180,6 +208,41 @@ export function planPage(metricNames: Iterable<string>, gpuNames: ReadonlyMap<nu
     );
     if (series.length > 0) charts.push({ id: 'temp', title: 'Temperatures', group: 'temp', unit: '°C', series });
   }
+
+  // Power: the board total bold, then every rail, RAPL domain, hwmon sensor and battery thin.
+  {
+    const series: SeriesDef[] = [];
+    if (has('power.board')) series.push({ metric: 'power.board', label: 'board', color: color(0), width: 2.5, role: 'main', legend: true });
+    let n = 1;
+    const add = (pattern: string, metric: (k: string) => string, label: (k: string) => string) => {
+      for (const k of keys(pattern)) {
+        series.push({ metric: metric(k), label: label(k), color: color(n++), width: 1.5, role: 'main', legend: true });
+      }
+    };
+    add('power.rail.<rail>', (k) => `power.rail.${k}`, (k) => k.toUpperCase());
+    add('power.rapl.<domain>', (k) => `power.rapl.${k}`, (k) => `RAPL ${k}`);
+    add('power.hwmon.<sensor>', (k) => `power.hwmon.${k}`, (k) => k);
+    add('battery.<name>.power', (k) => `battery.${k}.power`, (k) => `battery ${k}`);
+    if (series.length > 0) {
+      charts.push({
+        id: 'power',
+        title: 'Power',
+        group: 'power',
+        unit: 'W',
+        // Only a discharging battery goes below zero.
+        min: keys('battery.<name>.power').length > 0 ? undefined : 0,
+        series,
+        note: has('power.board') && series.length > 1 ? 'bold: whole board' : undefined,
+      });
+    }
+  }
+  sensorChart(charts, idx, 'fans', 'Fans', 'fan', 'rpm', [['fan.<sensor>', (k) => `fan.${k}`, (k) => k]], 0);
+  sensorChart(charts, idx, 'fan-pwm', 'Fan drive', 'fan', '%', [['fan.<sensor>.pwm', (k) => `fan.${k}.pwm`, (k) => k]], 0, 100);
+  sensorChart(charts, idx, 'volt', 'Voltages', 'volt', 'V', [
+    ['volt.<sensor>', (k) => `volt.${k}`, (k) => k],
+    ['pi.volt.<rail>', (k) => `pi.volt.${k}`, (k) => k],
+  ]);
+  sensorChart(charts, idx, 'current', 'Currents', 'power', 'A', [['current.<sensor>', (k) => `current.${k}`, (k) => k]], 0);
 
   pairChart(charts, idx, 'net', 'Network', 'net', 'net.<iface>.rx_bps', 'net.<iface>.tx_bps', 'rx', 'tx', (k) => k !== 'lo' && !k.startsWith('veth'));
   pairChart(charts, idx, 'disk', 'Disk I/O', 'disk', 'disk.<dev>.read_bps', 'disk.<dev>.write_bps', 'read', 'write');
@@ -191,6 +254,34 @@ export function planPage(metricNames: Iterable<string>, gpuNames: ReadonlyMap<nu
     for (const q of ['used', 'size', 'util']) if (idx.get(`fs.<mount>.${q}`)?.has(fs)) metrics.add(`fs.${fs}.${q}`);
   }
   return { charts, filesystems, metrics: [...metrics] };
+}
+
+/** GPC keys `<i>/<n>` by GPU, then cluster. */
+function byGpc(a: string, b: string): number {
+  const [ai = 0, an = 0] = a.split('/').map(Number);
+  const [bi = 0, bn = 0] = b.split('/').map(Number);
+  return ai - bi || an - bn;
+}
+
+/** One line per sensor, from one or more patterns with a single placeholder. */
+function sensorChart(
+  charts: ChartDef[],
+  idx: Map<string, Map<string, string>>,
+  id: string,
+  title: string,
+  group: MetricGroup,
+  unit: Unit,
+  sources: [pattern: string, metric: (key: string) => string, label: (key: string) => string][],
+  min?: number,
+  max?: number,
+): void {
+  const series: SeriesDef[] = [];
+  for (const [pattern, metric, label] of sources) {
+    for (const k of [...(idx.get(pattern)?.keys() ?? [])].sort(byName)) {
+      series.push({ metric: metric(k), label: label(k), color: color(series.length), width: 1.5, role: 'main', legend: true });
+    }
+  }
+  if (series.length > 0) charts.push({ id, title, group, unit, min, max, series });
 }
 
 function simple(

@@ -156,7 +156,8 @@ export class TimeChart {
             min: this.def.min,
             max: this.def.max,
             // An idle interface or disk (all zeros) still gets a readable 0 … 1 kB/s axis.
-            suggestedMax: unit === 'B/s' ? 1000 : unit === 'bytes' ? 1024 : undefined,
+            // A clock at 0 (an idle, power-gated Jetson GPU) gets a 0 … 100 MHz axis.
+            suggestedMax: unit === 'B/s' ? 1000 : unit === 'bytes' ? 1024 : unit === 'MHz' ? 100 : undefined,
             grace: this.def.min === undefined ? '5%' : 0,
             grid: { color: grid },
             border: { display: false },
@@ -164,7 +165,7 @@ export class TimeChart {
               color: text,
               maxTicksLimit: 5,
               // No fractional bytes or bytes/s.
-              precision: unit === 'B/s' || unit === 'bytes' ? 0 : undefined,
+              precision: unit === 'B/s' || unit === 'bytes' || unit === 'MHz' || unit === 'rpm' || unit === 'count' ? 0 : undefined,
               font: { size: 11 },
               callback: (v) => formatAxisTick(Number(v), unit),
             },

@@ -1,5 +1,7 @@
 // Facts about a device read from its summary: what the fleet card and the device header show.
+import { formatValue } from '../../../shared/format.js';
 import type { DeviceSummary } from '../../../shared/live.js';
+import { jetsonRelease, powerModeLabel } from './board-model.js';
 
 export interface GpuFacts {
   index: number;
@@ -66,4 +68,60 @@ export function osLine(d: DeviceSummary): string {
   const distro = [os.distro, os.release].filter(Boolean).join(' ');
   const kernel = os.kernel ? `${os.platform === 'linux' || !os.platform ? 'Linux' : os.platform} ${os.kernel}` : '';
   return [distro, kernel, os.arch].filter(Boolean).join(' · ');
+}
+
+/**
+ * The device header's facts, label → text: model, OS and kernel, L4T/JetPack and power mode
+ * on a Jetson, CPU, GPUs, RAM and the agent. Only what the inventory or the metrics know.
+ */
+export function inventoryRows(d: DeviceSummary, metricNames: Iterable<string> = Object.keys(d.latest?.m ?? {})): [string, string][] {
+  const inv = d.inventory;
+  const rows: [string, string][] = [];
+  const board = inv.board;
+  if (board?.model) {
+    rows.push(['Model', [board.model, board.revision ? `rev ${board.revision}` : ''].filter(Boolean).join(' · ')]);
+  } else if (inv.system?.model) {
+    const sys = [inv.system.manufacturer, inv.system.model].filter(Boolean).join(' ');
+    rows.push(['Model', `${sys}${inv.system.virtual ? ' (virtual)' : ''}`]);
+  }
+  const os = osLine(d);
+  if (os) rows.push(['OS', os]);
+  const release = jetsonRelease(inv);
+  if (release) rows.push(['JetPack', release]);
+  const mode = powerModeLabel(inv);
+  if (mode) rows.push(['Power mode', mode]);
+  if (inv.cpu) {
+    const c = inv.cpu;
+    const parts = [[c.manufacturer, c.brand].filter(Boolean).join(' ')];
+    if (c.physicalCores || c.cores) {
+      parts.push(
+        c.physicalCores && c.cores && c.physicalCores !== c.cores ? `${c.physicalCores} cores / ${c.cores} threads` : `${c.cores ?? c.physicalCores} cores`,
+      );
+    }
+    if (c.speedMaxMHz) parts.push(`up to ${formatValue(c.speedMaxMHz, 'MHz')}`);
+    const text = parts.filter(Boolean).join(' · ');
+    if (text) rows.push(['CPU', text]);
+  }
+  const gpus = inv.gpus ?? [];
+  for (const g of gpus) {
+    const parts = [g.name];
+    if (g.memTotalBytes) parts.push(formatValue(g.memTotalBytes, 'bytes'));
+    if (g.driver) parts.push(`driver ${g.driver}`);
+    rows.push([gpus.length > 1 ? `GPU ${g.index}` : 'GPU', parts.join(' · ')]);
+  }
+  if (gpus.length === 0 && inv.jetson && gpuIndexes(d, metricNames).length > 0) {
+    // A Jetson's GPU is part of the SoC and shares its RAM.
+    rows.push(['GPU', [inv.jetson.soc, 'integrated, shares RAM'].filter(Boolean).join(' · ')]);
+  }
+  const ram = inv.memTotalBytes ?? d.latest?.m['mem.total'];
+  if (ram) rows.push(['RAM', formatValue(ram, 'bytes')]);
+  const agent: string[] = [];
+  if (d.agentVersion) agent.push(`v${d.agentVersion}`);
+  if (d.intervalMs) agent.push(`every ${d.intervalMs < 1000 ? `${d.intervalMs} ms` : `${d.intervalMs / 1000} s`}`);
+  if (d.droppedSamples > 0) agent.push(`${d.droppedSamples} samples dropped`);
+  if (d.clockOffsetMs !== null && Math.abs(d.clockOffsetMs) >= 2000) {
+    agent.push(`clock ${(Math.abs(d.clockOffsetMs) / 1000).toFixed(1)} s ${d.clockOffsetMs > 0 ? 'ahead' : 'behind'}`);
+  }
+  if (agent.length) rows.push(['Agent', agent.join(' · ')]);
+  return rows;
 }

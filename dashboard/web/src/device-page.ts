@@ -1,21 +1,29 @@
-// The device page: header with inventory, a range picker, one chart per metric group the
-// device has, and a filesystem table. Live mode loads the last 10 minutes from the series API
-// and then appends samples from the live feed; other ranges read history only.
+// The device page: header with inventory, a range picker, the Jetson and Raspberry Pi panels
+// where the device is one, one chart per metric group the device has, the process table and a
+// filesystem table. Live mode loads the last 10 minutes from the series API and then appends
+// samples from the live feed; other ranges read history only.
 import { describeMetric } from '../../../shared/catalog.js';
 import { formatAge, formatValue } from '../../../shared/format.js';
 import type { DeviceSummary } from '../../../shared/live.js';
 import type { Sample } from '../../../shared/protocol.js';
-import { ApiError, getDevice, getSeries } from './api.js';
+import { ApiError, getDevice, getProcesses, getSeries } from './api.js';
+import { isJetson, isPi } from './board-model.js';
 import { planPage, type PagePlan } from './chart-plan.js';
 import { TimeChart } from './charts.js';
-import { osLine } from './device-facts.js';
+import { inventoryRows } from './device-facts.js';
 import { append, clear, h, setData, setText } from './dom.js';
+import { JetsonPanel } from './jetson-panel.js';
+import { PiPanel, type FlagWindow } from './pi-panel.js';
+import { ProcessTableView } from './process-table.js';
 import type { Page } from './page.js';
 import { deviceHref, RANGES, type RangeKey } from './router.js';
 import type { FleetStore } from './store.js';
 
 const MIN_POINTS = 60;
 const MAX_POINTS = 2000;
+const DAY_MS = 24 * 60 * 60_000;
+/** How often, in live mode, the Pi panel looks up again when its flags were last set. */
+const FLAG_REFRESH_MS = 60_000;
 
 export class DevicePage implements Page {
   readonly el: HTMLElement;
@@ -28,6 +36,14 @@ export class DevicePage implements Page {
   private readonly picker = h('nav', { class: 'range-picker', attrs: { 'aria-label': 'Time range' } });
   private readonly status = h('span', { class: 'range-status', attrs: { 'aria-live': 'polite' } });
   private readonly grid = h('div', { class: 'chart-grid' });
+  private readonly boards = h('div', { class: 'board-panels' });
+  private jetson: JetsonPanel | null = null;
+  private pi: PiPanel | null = null;
+  private readonly procs = new ProcessTableView();
+  private procsAbort: AbortController | null = null;
+  /** A process table has been seen (API or live feed): keep the section visible. */
+  private procsSeen = false;
+  private panelsDirty = false;
   private readonly fsBody = h('tbody');
   private readonly fsSection: HTMLElement;
   private readonly body: HTMLElement;
@@ -76,7 +92,9 @@ export class DevicePage implements Page {
       'div',
       { class: 'device-body' },
       h('div', { class: 'toolbar' }, this.picker, this.status),
+      this.boards,
       this.grid,
+      this.procs.el,
       this.fsSection,
     );
     this.body.hidden = true;
@@ -87,6 +105,8 @@ export class DevicePage implements Page {
       this.head,
       this.body,
     );
+    this.boards.hidden = true;
+    this.procs.el.hidden = true;
     this.renderPicker();
   }
 
@@ -113,6 +133,8 @@ export class DevicePage implements Page {
     for (const off of this.offs) off();
     this.abort.abort();
     this.loadAbort?.abort();
+    this.procsAbort?.abort();
+    this.pi?.destroy();
     clearInterval(this.refreshTimer);
     clearInterval(this.tickTimer);
     clearTimeout(this.replanTimer);
@@ -192,39 +214,7 @@ export class DevicePage implements Page {
     setText(this.seen, !d.online && d.lastSeen !== null ? `last seen ${formatAge(Date.now() - d.lastSeen)}` : '');
     setText(this.host, d.hostname && d.hostname !== d.name ? d.hostname : '');
     if (this.range === 'live' && this.plan && !this.loading) setText(this.status, liveStatus(d));
-    const inv = d.inventory;
-    const rows: [string, string][] = [];
-    const os = osLine(d);
-    if (os) rows.push(['OS', os]);
-    const sys = inv.board?.model || inv.system?.model ? [inv.system?.manufacturer, inv.system?.model || inv.board?.model].filter(Boolean).join(' ') : '';
-    if (sys) rows.push(['System', `${sys}${inv.system?.virtual ? ' (virtual)' : ''}`]);
-    if (inv.cpu) {
-      const c = inv.cpu;
-      const parts = [[c.manufacturer, c.brand].filter(Boolean).join(' ')];
-      if (c.physicalCores || c.cores) {
-        parts.push(
-          c.physicalCores && c.cores && c.physicalCores !== c.cores ? `${c.physicalCores} cores / ${c.cores} threads` : `${c.cores ?? c.physicalCores} cores`,
-        );
-      }
-      if (c.speedMaxMHz) parts.push(`up to ${formatValue(c.speedMaxMHz, 'MHz')}`);
-      rows.push(['CPU', parts.filter(Boolean).join(' · ')]);
-    }
-    const ram = inv.memTotalBytes ?? d.latest?.m['mem.total'];
-    if (ram) rows.push(['Memory', formatValue(ram, 'bytes')]);
-    for (const g of inv.gpus ?? []) {
-      const parts = [g.name];
-      if (g.memTotalBytes) parts.push(formatValue(g.memTotalBytes, 'bytes'));
-      if (g.driver) parts.push(`driver ${g.driver}`);
-      rows.push([(inv.gpus?.length ?? 0) > 1 ? `GPU ${g.index}` : 'GPU', parts.join(' · ')]);
-    }
-    const agent: string[] = [];
-    if (d.agentVersion) agent.push(`v${d.agentVersion}`);
-    if (d.intervalMs) agent.push(`every ${d.intervalMs < 1000 ? `${d.intervalMs} ms` : `${d.intervalMs / 1000} s`}`);
-    if (d.droppedSamples > 0) agent.push(`${d.droppedSamples} samples dropped`);
-    if (d.clockOffsetMs !== null && Math.abs(d.clockOffsetMs) >= 2000) {
-      agent.push(`clock ${(Math.abs(d.clockOffsetMs) / 1000).toFixed(1)} s ${d.clockOffsetMs > 0 ? 'ahead' : 'behind'}`);
-    }
-    if (agent.length) rows.push(['Agent', agent.join(' · ')]);
+    const rows = inventoryRows(d, this.metrics);
     const key = JSON.stringify(rows);
     if (this.inventory.dataset.key !== key) {
       this.inventory.dataset.key = key;
@@ -243,6 +233,69 @@ export class DevicePage implements Page {
     for (const c of this.charts) c.mount();
     this.fsSection.hidden = this.plan.filesystems.length === 0;
     this.renderFs();
+    this.buildPanels();
+  }
+
+  /** Adds the Jetson and Pi panels once the device turns out to be one. */
+  private buildPanels(): void {
+    const inv = this.device?.inventory;
+    if (!this.jetson && isJetson(this.metrics, inv)) {
+      this.jetson = new JetsonPanel();
+      this.boards.prepend(this.jetson.el);
+    }
+    if (!this.pi && isPi(this.metrics)) {
+      this.pi = new PiPanel(this.id);
+      this.boards.append(this.pi.el);
+    }
+    this.boards.hidden = !this.jetson && !this.pi;
+    this.el.dataset.boards = [this.jetson ? 'jetson' : '', this.pi ? 'pi' : ''].filter(Boolean).join(' ');
+    if (!this.procsSeen && [...this.metrics].some((m) => m.startsWith('procs.'))) this.procs.el.hidden = false;
+    this.renderPanels();
+  }
+
+  private renderPanels(): void {
+    const d = this.store.devices.get(this.id) ?? this.device;
+    const m = d?.latest?.m ?? {};
+    this.jetson?.render(m, d?.inventory);
+    this.pi?.render(m);
+  }
+
+  /** The Pi flags' look-up window and the process table, for the range being loaded. */
+  private loadPanels(from: number, to: number, live: boolean, d: DeviceSummary): void {
+    if (this.pi) void this.pi.loadTiming(this.flagWindow(from, to, live));
+    void this.loadProcesses(live, to, d);
+  }
+
+  private flagWindow(from: number, to: number, live: boolean): FlagWindow {
+    return live ? { from: to - DAY_MS, to: to + 60_000, label: 'the last 24 h' } : { from, to, label: 'this range' };
+  }
+
+  private async loadProcesses(live: boolean, to: number, d: DeviceSummary): Promise<void> {
+    this.procsAbort?.abort();
+    const ctl = new AbortController();
+    this.procsAbort = ctl;
+    try {
+      const res = await getProcesses(this.id, live ? undefined : to, ctl.signal);
+      if (ctl.signal.aborted) return;
+      if (res.t !== null && res.table) {
+        // In live mode a table from the feed may already be newer than the answer.
+        if (!live || res.t >= (this.procs.time ?? 0)) this.showProcesses(res.t, res.table);
+        return;
+      }
+    } catch {
+      if (ctl.signal.aborted) return;
+    }
+    const latest = d.latest;
+    if (live && latest?.p) this.showProcesses(latest.t, latest.p);
+    else if (!live || this.procs.time === null) {
+      this.procs.show(null, null, live ? 'No process table yet.' : 'No process table at the end of this range.');
+    }
+  }
+
+  private showProcesses(t: number, table: NonNullable<Sample['p']>): void {
+    this.procsSeen = true;
+    this.procs.el.hidden = false;
+    this.procs.show(t, table);
   }
 
   private planKey(p: PagePlan): string {
@@ -269,6 +322,7 @@ export class DevicePage implements Page {
     const metrics = plan.charts.flatMap((c) => c.series.map((s) => s.metric));
     this.loading = true;
     this.buffered = [];
+    if (!quiet || !live) this.loadPanels(from, to, live, d);
     if (!quiet) {
       for (const c of this.charts) c.setLoading(range.key);
       setText(this.status, 'Loading…');
@@ -329,6 +383,12 @@ export class DevicePage implements Page {
         }
       }, 2000);
     }
+    if (this.range === 'live') {
+      // The process table travels on some samples only (every few seconds).
+      let table: Sample | undefined;
+      for (const s of samples) if (s.p && (!table || s.t >= table.t)) table = s;
+      if (table?.p && table.t >= (this.procs.time ?? 0)) this.showProcesses(table.t, table.p);
+    }
     if (!this.plan) return;
     if (this.loading) {
       this.buffered.push(...samples);
@@ -336,6 +396,7 @@ export class DevicePage implements Page {
     }
     if (this.range === 'live') for (const c of this.charts) c.append(samples);
     this.fsDirty = true;
+    this.panelsDirty = true;
     this.scheduleFlush();
   }
 
@@ -347,6 +408,14 @@ export class DevicePage implements Page {
       if (this.fsDirty) {
         this.fsDirty = false;
         this.renderFs();
+      }
+      if (this.panelsDirty) {
+        this.panelsDirty = false;
+        this.renderPanels();
+        if (this.pi && this.range === 'live') {
+          const now = Date.now() + (this.device?.clockOffsetMs ?? 0);
+          this.pi.refreshIfStale(this.flagWindow(now - DAY_MS, now, true), FLAG_REFRESH_MS);
+        }
       }
     });
   }
