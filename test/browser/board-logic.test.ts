@@ -218,7 +218,7 @@ describe('Pi throttling flags', () => {
     expect(flagWhen('since-boot', flagTiming([bucket(2, 0.2, 0, 1), bucket(3, 0, 0, 0)], step), opts)).toBe('since boot, last @2 (8 min ago)');
     expect(flagWhen('since-boot', flagTiming([bucket(2, 0, 0, 0)], step), opts)).toBe('since boot, not in the last 24 h');
     expect(flagWhen('ok', null, opts)).toBe('ok');
-    expect(flagWhen('now', flagTiming([bucket(0, 1, 1, 1)], step), opts)).toBe('now, since before @0 (10 min ago)');
+    expect(flagWhen('now', flagTiming([bucket(0, 1, 1, 1)], step), opts)).toBe('now, at least since @0 (10 min ago)');
   });
 });
 

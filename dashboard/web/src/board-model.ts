@@ -232,7 +232,8 @@ export function flagWhen(
   if (state === 'now') {
     if (!timing || timing.runStart === null) return 'now';
     const since = timing.runStart;
-    return `now, ${timing.runFromRangeStart ? 'since before' : 'since'} ${opts.format(since)} (${opts.age(opts.now - since)})`;
+    // A run that covers the whole range was already set when the first point was taken.
+    return `now, ${timing.runFromRangeStart ? 'at least since' : 'since'} ${opts.format(since)} (${opts.age(opts.now - since)})`;
   }
   if (state === 'since-boot') {
     if (!timing) return 'since boot';

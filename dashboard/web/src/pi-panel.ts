@@ -92,7 +92,8 @@ export class PiPanel {
         await Promise.all(
           PI_CONDITIONS.map(async (c) => {
             const coarse = timing.get(c.key)!;
-            const which = flagState(this.values, c.key) === 'now' && coarse.runStart !== null && !coarse.runFromRangeStart ? 'run' : 'last';
+            // For a run that reaches back to the range start, this finds the first raw sample.
+            const which = flagState(this.values, c.key) === 'now' && coarse.runStart !== null ? 'run' : 'last';
             const t = which === 'run' ? coarse.runStart : coarse.last;
             if (t === null) return;
             const fine = await getSeries(
