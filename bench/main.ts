@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { agentCostBench } from './agent-cost.js';
 import { historyQueryBench } from './history-query.js';
 import { hubIngestBench } from './hub-ingest.js';
+import { measureProcessTable } from './process-table.js';
 import { samplingCostBench } from './sampling-cost.js';
 import { printTable, type BenchRow } from './report.js';
 
@@ -21,6 +22,12 @@ const rows: BenchRow[] = [];
 const quick = values.quick ?? false;
 if (!values.only || values.only === 'agent') {
   rows.push(...(await samplingCostBench()));
+  const table = await measureProcessTable({ iterations: 50 });
+  rows.push({
+    benchmark: 'one process-table sample (top 10 by CPU and by memory)',
+    result: `${(table.medianUs / 1000).toFixed(2)} ms (p90 ${(table.p90Us / 1000).toFixed(2)} ms)`,
+    how: `${table.processes} processes in /proc, 50 samples after warm-up; taken every 5 s by default`,
+  });
   rows.push(...(await agentCostBench({ seconds: quick ? 20 : 60 })));
 }
 if (!values.only || values.only === 'ingest') rows.push(...(await hubIngestBench({ agents: 100, rounds: quick ? 2 : 3, seconds: quick ? 3 : 5 })));

@@ -1,6 +1,7 @@
 // `edgewatch-agent`: the agent and the parsers in one self-contained file
 // (dist/edgewatch-agent.mjs, every dependency bundled in) for boards with Node and nothing
 // else: no npm install, no compiler, no SQLite. Same options as `edgewatch agent`.
+import './lean-v8.js';
 import { EDGEWATCH_VERSION } from '../shared/version.js';
 import { agentCommand } from './commands/agent.js';
 import { parseCommand } from './commands/parse.js';
