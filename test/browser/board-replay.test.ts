@@ -161,6 +161,7 @@ describe.skipIf(!HAVE_BROWSER)('recorded Jetson and Pi captures through the real
     // This machine's real processes, through the agent's process table.
     await expect.poll(() => page.locator('table.proc-table tbody tr').count(), { timeout: 20_000 }).toBeGreaterThan(3);
     await page.screenshot({ path: join(ARTIFACTS, 'replay-jetson.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'replay-jetson-top.png') });
     await page.context().close();
   }, 60_000);
 
@@ -198,6 +199,7 @@ describe.skipIf(!HAVE_BROWSER)('recorded Jetson and Pi captures through the real
     await expect.poll(() => panel.locator('[data-metric="pi.volt.core"]').textContent()).toContain('1.20 V');
     await expect.poll(() => page.locator('dl.inventory').textContent()).toContain('Raspberry Pi 3 Model B Rev 1.2');
     await page.screenshot({ path: join(ARTIFACTS, 'replay-pi.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'replay-pi-top.png') });
     await page.context().close();
     expect(pageErrors).toEqual([]);
   }, 60_000);
