@@ -5,7 +5,7 @@
 // W, °C, % (0–100), MHz for clocks, V, A. A `flag` is 0 or 1 (a Pi throttling bit, an engine
 // that is powered on).
 
-export type Unit = '%' | 'bytes' | 'B/s' | '°C' | 'W' | 'MHz' | 'load' | 'count' | 'rpm' | 'V' | 'A' | 'flag';
+export type Unit = '%' | 'bytes' | 'B/s' | '°C' | 'W' | 'MHz' | 'load' | 'count' | 'rpm' | 'V' | 'A' | 'flag' | 'ms' | '/s';
 export type MetricKind = 'gauge' | 'rate';
 /** The UI groups charts by this. */
 export type MetricGroup =
@@ -22,7 +22,8 @@ export type MetricGroup =
   | 'volt'
   | 'jetson'
   | 'pi'
-  | 'procs';
+  | 'procs'
+  | 'inference';
 
 export interface MetricSpec {
   /** Dotted name with <placeholders> for dynamic segments, e.g. `cpu.core.<n>.util`. */
@@ -116,6 +117,15 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   { pattern: 'pi.throttle.bits', unit: 'count', kind: 'gauge', group: 'pi', description: 'Pi: raw get_throttled bit field' },
   { pattern: 'pi.clock.<block>', unit: 'MHz', kind: 'gauge', group: 'pi', description: 'Pi: measured clock of block <block> (arm, core, v3d, …); 0 can mean power-gated' },
   { pattern: 'pi.volt.<rail>', unit: 'V', kind: 'gauge', group: 'pi', description: 'Pi: voltage of <rail> (measure_volts: core, sdram_c, …)' },
+
+  // Inference timings reported by the user's code (per model, per second; the histograms
+  // themselves travel beside the metrics, see shared/inference.ts).
+  { pattern: 'infer.<model>.rate', unit: '/s', kind: 'gauge', group: 'inference', description: 'Inference calls per second for model <model>' },
+  { pattern: 'infer.<model>.items_rate', unit: '/s', kind: 'gauge', group: 'inference', description: 'Items (batch sizes summed) per second for model <model>' },
+  { pattern: 'infer.<model>.latency.mean', unit: 'ms', kind: 'gauge', group: 'inference', description: 'Mean latency of model <model> over the second' },
+  { pattern: 'infer.<model>.latency.p50', unit: 'ms', kind: 'gauge', group: 'inference', description: 'Median latency of model <model> over the second' },
+  { pattern: 'infer.<model>.latency.p99', unit: 'ms', kind: 'gauge', group: 'inference', description: '99th-percentile latency of model <model> over the second' },
+  { pattern: 'infer.<model>.latency.max', unit: 'ms', kind: 'gauge', group: 'inference', description: 'Slowest call of model <model> in the second' },
 
   // Processes (the table itself travels beside the metrics; these are its totals).
   { pattern: 'procs.count', unit: 'count', kind: 'gauge', group: 'procs', description: 'Processes on the device' },

@@ -44,6 +44,10 @@ export function formatValue(value: number | null | undefined, unit: Unit | undef
       return `${value.toFixed(2)} V`;
     case 'A':
       return `${value.toFixed(2)} A`;
+    case 'ms':
+      return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : value >= 100 ? `${Math.round(value)} ms` : value >= 1 ? `${value.toFixed(1)} ms` : `${(value * 1000).toFixed(0)} µs`;
+    case '/s':
+      return value >= 100 ? `${Math.round(value)}/s` : `${value.toFixed(1)}/s`;
     case 'flag':
       return value >= 0.5 ? 'yes' : 'no';
     case 'MHz':

@@ -54,6 +54,40 @@ export const ProcessTableSchema = z.object({
 });
 export type ProcessTable = z.infer<typeof ProcessTableSchema>;
 
+/**
+ * One second of one model's inference timings on a device: a mergeable histogram
+ * (shared/histogram.ts) plus the items processed. Latencies in ms.
+ */
+export const InferenceAggregateSchema = z.object({
+  model: z.string().regex(/^[A-Za-z0-9_.:/@+-]{1,128}$/),
+  /** The experiment the timings were reported under, if any. */
+  experiment: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  /** Start of the second, device clock, ms. */
+  t: z.number().int().nonnegative(),
+  count: z.number().int().positive(),
+  sum: z.number().nonnegative(),
+  sumSq: z.number().nonnegative(),
+  min: z.number().nonnegative(),
+  max: z.number().nonnegative(),
+  /** Sum of batch sizes (items processed); equals count when every call had batch 1. */
+  items: z.number().int().nonnegative(),
+  buckets: z.array(z.tuple([z.number().int(), z.number().int().positive()])).max(4096),
+});
+export type InferenceAggregate = z.infer<typeof InferenceAggregateSchema>;
+
+/** An experiment began or ended on the device (the same id is sent again with `end`). */
+export const ExperimentEventSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+  name: z.string().min(1).max(128),
+  tags: z.record(z.string().max(64), z.string().max(256)).optional(),
+  params: z.number().int().nonnegative().optional(),
+  modelBytes: z.number().int().nonnegative().optional(),
+  /** Device clock, ms. */
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative().nullable().optional(),
+});
+export type ExperimentEvent = z.infer<typeof ExperimentEventSchema>;
+
 export const SampleSchema = z.object({
   /** Device clock, ms since the epoch. */
   t: z.number().int().nonnegative(),
@@ -66,6 +100,10 @@ export const SampleSchema = z.object({
    * added within v1: a hub that predates it ignores it.
    */
   p: ProcessTableSchema.optional(),
+  /** Inference histograms for seconds that ended since the previous sample (added within v1). */
+  i: z.array(InferenceAggregateSchema).max(256).optional(),
+  /** Experiments that started or ended since the previous sample (added within v1). */
+  e: z.array(ExperimentEventSchema).max(64).optional(),
 });
 export type Sample = z.infer<typeof SampleSchema>;
 

@@ -1,0 +1,106 @@
+// How the user's own code reports inference timings to the agent on the same device, and how
+// it starts and ends experiments. Two doors, both on loopback by default:
+//
+//   UDP  127.0.0.1:7262  fire-and-forget datagrams, cheap enough for a hot loop. A datagram holds
+//        one or more lines (≤ 8 KiB in all), each:
+//          ew1 <model> <latency_ms> [b=<batch>] [x=<experiment id>] [t=<epoch ms>] [#<tag>=<value>]…
+//        e.g. `ew1 resnet18-int8 12.37 b=8 x=x-lq2v3k-9f3a #device=cpu`
+//   HTTP 127.0.0.1:7262  POST /v1/timings            {"timings": [Timing, …]}       → 202 {"accepted": n}
+//                        POST /v1/experiments        ExperimentStart                 → 201 {"id", "start"}
+//                        POST /v1/experiments/<id>/end                              → 200 {"id", "end"}
+//                        GET  /v1/health                                            → 200 {"ok": true, …}
+//
+// The agent turns timings into per-second histograms (shared/histogram.ts) and sends those,
+// never individual timings, to the hub.
+import { z } from 'zod';
+
+export const INFERENCE_DEFAULT_PORT = 7262;
+export const MAX_DATAGRAM_BYTES = 8192;
+export const MAX_TIMINGS_PER_REQUEST = 10_000;
+
+/** Model names: what a user would type, without spaces (they separate UDP fields). */
+export const MODEL_NAME_RE = /^[A-Za-z0-9_.:/@+-]{1,128}$/;
+export const EXPERIMENT_ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+const TAG_KEY_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+const tags = z
+  .record(z.string().regex(TAG_KEY_RE, 'tag keys are 1–64 characters of [A-Za-z0-9_.-]'), z.string().max(256))
+  .refine((t) => Object.keys(t).length <= 32, 'at most 32 tags');
+
+export const TimingSchema = z.object({
+  model: z.string().regex(MODEL_NAME_RE, 'model names are 1–128 characters of [A-Za-z0-9_.:/@+-]'),
+  /** Wall time of one inference call, ms. */
+  latencyMs: z.number().nonnegative().max(86_400_000),
+  /** Items (images, tokens, …) the call processed; 1 when absent. */
+  batch: z.number().int().positive().max(1_000_000).optional(),
+  experiment: z.string().regex(EXPERIMENT_ID_RE).optional(),
+  /** When the call ended, ms since the epoch; the agent's receive time when absent. */
+  t: z.number().int().nonnegative().optional(),
+  tags: tags.optional(),
+});
+export type Timing = z.infer<typeof TimingSchema>;
+
+export const TimingBatchSchema = z.object({ timings: z.array(TimingSchema).max(MAX_TIMINGS_PER_REQUEST) });
+
+export const ExperimentStartSchema = z.object({
+  name: z.string().min(1).max(128),
+  tags: tags.optional(),
+  /** Parameter count of the model under test (for compression α and space saving β). */
+  params: z.number().int().nonnegative().optional(),
+  /** Size of the model file or weights, bytes. */
+  modelBytes: z.number().int().nonnegative().optional(),
+});
+export type ExperimentStart = z.infer<typeof ExperimentStartSchema>;
+
+export type TimingLineResult = { ok: true; timing: Timing } | { ok: false; error: string };
+
+/**
+ * Parses one UDP line (`ew1 <model> <latency_ms> …`). Never throws: a bad line comes back as
+ * an error saying what was wrong, and the receiver counts it.
+ */
+export function parseTimingLine(line: string): TimingLineResult {
+  const fields = line.trim().split(/\s+/);
+  if (fields[0] !== 'ew1') return { ok: false, error: `line does not start with "ew1": ${JSON.stringify(line.slice(0, 40))}` };
+  const [, model, latency, ...rest] = fields;
+  if (model === undefined || !MODEL_NAME_RE.test(model)) return { ok: false, error: `bad model name ${JSON.stringify(model?.slice(0, 40))}` };
+  const latencyMs = Number(latency);
+  if (latency === undefined || !Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 86_400_000) {
+    return { ok: false, error: `bad latency ${JSON.stringify(latency?.slice(0, 40))}: a number of ms` };
+  }
+  const timing: Timing = { model, latencyMs };
+  for (const field of rest) {
+    const eq = field.indexOf('=');
+    if (eq <= 0) return { ok: false, error: `bad field ${JSON.stringify(field.slice(0, 40))}: key=value expected` };
+    const key = field.slice(0, eq);
+    const value = field.slice(eq + 1);
+    if (key === 'b') {
+      const b = Number(value);
+      if (!Number.isInteger(b) || b <= 0 || b > 1_000_000) return { ok: false, error: `bad batch ${JSON.stringify(value.slice(0, 20))}` };
+      timing.batch = b;
+    } else if (key === 'x') {
+      if (!EXPERIMENT_ID_RE.test(value)) return { ok: false, error: `bad experiment id ${JSON.stringify(value.slice(0, 70))}` };
+      timing.experiment = value;
+    } else if (key === 't') {
+      const t = Number(value);
+      if (!Number.isInteger(t) || t < 0) return { ok: false, error: `bad timestamp ${JSON.stringify(value.slice(0, 20))}: epoch ms` };
+      timing.t = t;
+    } else if (key.startsWith('#') && TAG_KEY_RE.test(key.slice(1)) && value.length <= 256) {
+      timing.tags ??= {};
+      if (Object.keys(timing.tags).length >= 32) return { ok: false, error: 'at most 32 tags' };
+      timing.tags[key.slice(1)] = value;
+    } else {
+      return { ok: false, error: `unknown field ${JSON.stringify(key.slice(0, 40))}: b=, x=, t= or #tag=` };
+    }
+  }
+  return { ok: true, timing };
+}
+
+/** The UDP line for a timing (the SDKs' encoder, and the inverse of parseTimingLine). */
+export function formatTimingLine(t: Timing): string {
+  let line = `ew1 ${t.model} ${t.latencyMs}`;
+  if (t.batch !== undefined && t.batch !== 1) line += ` b=${t.batch}`;
+  if (t.experiment !== undefined) line += ` x=${t.experiment}`;
+  if (t.t !== undefined) line += ` t=${t.t}`;
+  if (t.tags) for (const [k, v] of Object.entries(t.tags)) line += ` #${k}=${v.replace(/\s+/g, '_')}`;
+  return line;
+}
