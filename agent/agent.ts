@@ -1,11 +1,16 @@
 // Wires one agent together: state (device id, sequence numbers) → inventory → collectors
-// (detected once) → sampler (one tick per interval) → spool → hub connection.
+// (detected once) → sampler (one tick per interval) → spool → hub connection. Beside them,
+// the inference receiver takes timings from the user's code into an aggregator the sampler
+// drains every tick.
 import { hostname } from 'node:os';
+import { INFERENCE_DEFAULT_PORT } from '../shared/inference.js';
 import { EDGEWATCH_VERSION } from '../shared/version.js';
 import type { Logger } from '../shared/log.js';
 import { MAX_PROCESS_ROWS, PROTOCOL_VERSION, type Hello, type Inventory, type Sample } from '../shared/protocol.js';
 import type { Collector, CollectorContext, CollectorFactory } from './collectors/collector.js';
 import { COLLECTORS } from './collectors/registry.js';
+import { InferenceAggregator } from './inference/aggregator.js';
+import { startInferenceReceiver, type InferenceReceiver } from './inference/receiver.js';
 import { readInventory } from './inventory.js';
 import { MIN_INTERVAL_MS } from './limits.js';
 import { DEFAULT_TOP_PROCESSES } from './processes/reader.js';
@@ -43,6 +48,14 @@ export interface AgentOptions {
   topProcesses?: number;
   /** Skip the systeminformation inventory (tests, benchmarks). */
   skipInventory?: boolean;
+  /**
+   * Port for inference timings from the user's code, UDP and HTTP on the same number
+   * (default 7262). 0 picks a free port (see RunningAgent.inferencePort); null or false turns
+   * the receiver off. The CLI's `--inference-port 0` means off and maps to null.
+   */
+  inferencePort?: number | null | false;
+  /** Address the inference receiver listens on (default 127.0.0.1: this device only). */
+  inferenceHost?: string;
   log: Logger;
 }
 
@@ -51,6 +64,8 @@ export interface RunningAgent {
   readonly collectors: readonly string[];
   readonly connection: HubConnection;
   readonly sampler: Sampler;
+  /** Where the inference receiver listens, or null when it is off or could not bind. */
+  readonly inferencePort: number | null;
   stop(): Promise<void>;
 }
 
@@ -78,16 +93,30 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
   };
 
-  const [inventory, collectors, processSource] = await Promise.all([
+  const inferencePort = opts.inferencePort === undefined ? INFERENCE_DEFAULT_PORT : opts.inferencePort;
+  if (inferencePort !== null && inferencePort !== false && (!Number.isInteger(inferencePort) || inferencePort < 0 || inferencePort > 65535)) {
+    throw new Error(`inference port ${inferencePort} is not a port number: use 1–65535, 0 for any free port, or null to turn the receiver off`);
+  }
+  const aggregator = new InferenceAggregator();
+  const [inventory, collectors, processSource, receiver] = await Promise.all([
     opts.skipInventory ? Promise.resolve<Inventory>({}) : readInventory(log),
     detectCollectors(opts.collectors ?? COLLECTORS, ctx, log),
     processIntervalMs > 0 ? detectProcessSource(ctx, processIntervalMs, topProcesses) : Promise.resolve(null),
+    inferencePort === null || inferencePort === false
+      ? Promise.resolve(null)
+      : startReceiver(opts.inferenceHost ?? '127.0.0.1', inferencePort, aggregator, log),
   ]);
   for (const c of collectors) Object.assign(inventory, c.inventory?.());
   // Announced like a collector, so a dashboard knows whether to look for process tables.
   const capabilities = [...collectors.map((c) => c.name), ...(processSource ? [PROCESSES_CAPABILITY] : [])];
   log.info(
-    { deviceId: state.deviceId, collectors: capabilities, intervalMs: opts.intervalMs, processIntervalMs: processSource ? processIntervalMs : 0 },
+    {
+      deviceId: state.deviceId,
+      collectors: capabilities,
+      intervalMs: opts.intervalMs,
+      processIntervalMs: processSource ? processIntervalMs : 0,
+      inferencePort: receiver?.port ?? null,
+    },
     'agent started',
   );
 
@@ -128,6 +157,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log.child({ part: 'sampler' }),
     onSample,
     processSource ? { source: processSource, everyMs: processIntervalMs } : undefined,
+    receiver ? aggregator : undefined,
   );
   connection.start();
   sampler.start();
@@ -137,8 +167,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     collectors: collectors.map((c) => c.name),
     connection,
     sampler,
+    inferencePort: receiver?.port ?? null,
     async stop() {
       sampler.stop();
+      await receiver?.close();
       await connection.stop();
       await Promise.all([...collectors.map(async (c) => c.close?.()), processSource?.close()]);
       log.info('agent stopped');
@@ -158,6 +190,23 @@ async function detectCollectors(factories: readonly CollectorFactory[], ctx: Col
     }),
   );
   return found.filter((c): c is Collector => c !== null);
+}
+
+/** The receiver, or null (with a warning saying what to do) when its port cannot be bound. */
+async function startReceiver(host: string, port: number, aggregator: InferenceAggregator, log: Logger): Promise<InferenceReceiver | null> {
+  const rlog = log.child({ part: 'inference' });
+  try {
+    const receiver = await startInferenceReceiver({ host, port, log: rlog, sink: aggregator });
+    rlog.debug({ host, port: receiver.port }, 'inference receiver listening (UDP and HTTP)');
+    return receiver;
+  } catch (err) {
+    rlog.warn(
+      { err, host, port },
+      `inference receiver is off: ${(err as Error).message}. Another agent may be running on this device; ` +
+        'pick a free port with --inference-port (EDGEWATCH_INFERENCE_PORT) and point your code at it, or pass --inference-port 0 to turn the receiver off. Metrics are sampled as usual.',
+    );
+    return null;
+  }
 }
 
 async function detectProcessSource(ctx: CollectorContext, intervalMs: number, top: number): Promise<ProcessTableSource | null> {

@@ -2,10 +2,13 @@
 // are scheduled against a monotonic clock so they do not drift, and a tick that is still
 // running when the next is due makes that next one skip rather than pile up. The process
 // table has its own, slower cadence: on the ticks where it is due, the sample also carries
-// `p` (and the procs.* counts), read alongside the collectors.
+// `p` (and the procs.* counts), read alongside the collectors. Inference timings, when the
+// agent receives them, are drained every tick: histograms of the seconds that ended ride as
+// `i`, experiment starts and ends as `e`, and the infer.* metrics join the collectors' values.
 import type { Logger } from '../shared/log.js';
 import type { ProcessTable, Sample } from '../shared/protocol.js';
 import type { Collector, MetricValues } from './collectors/collector.js';
+import type { InferenceDrain } from './inference/aggregator.js';
 import type { ProcessTableSource } from './processes/source.js';
 
 export interface SamplerProcessOptions {
@@ -14,7 +17,13 @@ export interface SamplerProcessOptions {
   readonly everyMs: number;
 }
 
+/** Where the sampler takes inference data from (the InferenceAggregator). */
+export interface SamplerInferenceSource {
+  drain(now: number): InferenceDrain;
+}
+
 const PROCESS_TABLE = 'process table';
+const INFERENCE = 'inference';
 
 export class Sampler {
   private timer: NodeJS.Timeout | null = null;
@@ -34,6 +43,7 @@ export class Sampler {
     private readonly log: Logger,
     private readonly onSample: (sample: Sample) => void,
     private readonly processes?: SamplerProcessOptions,
+    private readonly inference?: SamplerInferenceSource,
   ) {}
 
   start(): void {
@@ -63,9 +73,30 @@ export class Sampler {
       }
     }
     const table = this.processTableDue(now) ? this.takeProcessTable(now, m) : undefined;
+    const inference = this.drainInference(now);
     if (pending.length > 0) await Promise.all(pending);
+    const sample: Sample = { t: now, m };
     const p = await table;
-    return p ? { t: now, m, p } : { t: now, m };
+    if (p) sample.p = p;
+    if (inference) {
+      Object.assign(m, inference.metrics);
+      if (inference.aggregates.length > 0) sample.i = inference.aggregates;
+      if (inference.experiments.length > 0) sample.e = inference.experiments;
+    }
+    return sample;
+  }
+
+  private drainInference(now: number): InferenceDrain | undefined {
+    if (!this.inference) return undefined;
+    try {
+      return this.inference.drain(now);
+    } catch (err) {
+      if (!this.failed.has(INFERENCE)) {
+        this.failed.add(INFERENCE);
+        this.log.warn({ err }, 'draining inference timings failed; samples go without them');
+      }
+      return undefined;
+    }
   }
 
   private processTableDue(now: number): boolean {
@@ -101,7 +132,9 @@ export class Sampler {
       try {
         const sample = await this.sampleOnce();
         this.stats.ticks++;
-        if (Object.keys(sample.m).length > 0) this.onSample(sample);
+        // Histograms and experiment events are sent even on a tick without metric values:
+        // they were drained and exist nowhere else.
+        if (Object.keys(sample.m).length > 0 || sample.i || sample.e) this.onSample(sample);
       } finally {
         this.busy = false;
       }

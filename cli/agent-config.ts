@@ -37,6 +37,9 @@ export const AgentConfigSchema = z
     logLevel: z.enum(LOG_LEVELS),
     processInterval: duration,
     topProcesses: z.number().int().positive().max(50),
+    /** 0 turns the inference receiver off, as on the command line. */
+    inferencePort: z.number().int().min(0).max(65535),
+    inferenceHost: z.string().min(1),
     disable: z.union([z.array(z.string()), z.string()]).transform((v) => (typeof v === 'string' ? splitList(v) : v)),
   })
   .partial()

@@ -4,15 +4,19 @@ import { EDGEWATCH_VERSION } from '../shared/version.js';
 import { agentCommand } from './commands/agent.js';
 import { hubCommand } from './commands/hub.js';
 import { parseCommand } from './commands/parse.js';
+import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
 
 const program = new Command('edgewatch')
   .description('Monitoring for ML on edge boards: an agent per device, a hub with history and a live dashboard.')
   .version(EDGEWATCH_VERSION)
   .showHelpAfterError()
+  // `run` passes everything after its own options to the command it runs.
+  .enablePositionalOptions()
   .addCommand(startCommand())
   .addCommand(hubCommand())
   .addCommand(agentCommand())
+  .addCommand(runCommand())
   .addCommand(parseCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {

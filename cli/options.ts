@@ -2,6 +2,7 @@
 // what is accepted.
 import { InvalidArgumentError, Option } from 'commander';
 import { MIN_INTERVAL_MS } from '../agent/limits.js';
+import { INFERENCE_DEFAULT_PORT } from '../shared/inference.js';
 import { LOG_LEVELS } from '../shared/log.js';
 
 /** `500`, `500ms`, `0.5s`, `2s` → milliseconds. A bare number is milliseconds. */
@@ -60,4 +61,12 @@ export function intervalOption(): Option {
 
 export function logLevelOption(): Option {
   return new Option('--log-level <level>', 'log level').env('EDGEWATCH_LOG_LEVEL').default('info').choices(LOG_LEVELS);
+}
+
+/** Where the agent receives inference timings from code on the device; 0 turns that off. */
+export function inferencePortOption(): Option {
+  return new Option('--inference-port <port>', 'UDP and HTTP port where your code reports inference timings; 0 turns the receiver off')
+    .env('EDGEWATCH_INFERENCE_PORT')
+    .default(INFERENCE_DEFAULT_PORT)
+    .argParser(parsePort);
 }

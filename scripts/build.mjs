@@ -4,9 +4,14 @@
 //                       to a Pi or Jetson that has Node ≥ 18 and nothing else
 //   dist/bench.mjs      the benchmark runner behind `npm run bench`
 //   dist/web/           the browser UI: app.js (chart.js bundled in) plus the static files
+//   dist/sdk.mjs        `edgewatch/sdk`, the client user code reports inference timings with:
+//                       self-contained, Node built-ins only; dist/sdk/index.d.ts its types
+//                       (emitted by tsc from sdk/tsconfig.json, in parallel with esbuild)
 // esbuild takes well under a second; type checking is `npm run typecheck`.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +31,32 @@ const node = {
   logLevel: 'warning',
 };
 
+// Declarations for edgewatch/sdk: a second process so it overlaps the bundling, and skipped
+// when dist/sdk/index.d.ts is newer than its sources (tsc takes about a second).
+const mtime = (p) => statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+const sdkTypesFresh = mtime(join(dist, 'sdk/index.d.ts')) > Math.max(mtime(join(root, 'sdk/index.ts')), mtime(join(root, 'sdk/tsconfig.json')));
+const sdkTypes = sdkTypesFresh
+  ? Promise.resolve()
+  : new Promise((resolve, reject) => {
+      const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+      execFile(process.execPath, [tsc, '-p', join(root, 'sdk/tsconfig.json')], { cwd: root }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`sdk declarations: ${stdout}${stderr}`));
+        else resolve();
+      });
+    });
+
 await Promise.all([
+  sdkTypes,
+  build({
+    ...node,
+    // Self-contained: only Node built-ins stay imports (test/sdk checks that no zod or other
+    // package got bundled in).
+    entryPoints: [join(root, 'sdk/index.ts')],
+    outfile: join(dist, 'sdk.mjs'),
+    packages: 'bundle',
+    external: ['node:*'],
+    target: 'node18',
+  }),
   build({
     ...node,
     // Split so each subcommand loads only what it runs: `edgewatch agent` never loads

@@ -56,3 +56,153 @@ export type LiveFrame =
   | { type: 'snapshot'; v: 1; devices: DeviceSummary[] }
   | { type: 'device'; v: 1; device: DeviceSummary }
   | { type: 'samples'; v: 1; deviceId: string; samples: Sample[] };
+
+// Experiments: an original model and its compressed versions run on a device, compared.
+// GET /api/v1/experiments[?device=&name=&from=&to=] → { experiments: ExperimentSummary[] }
+// GET /api/v1/experiments/<id>                      → { experiment: ExperimentSummary }
+// GET /api/v1/experiments/compare?ids=a,b[&baseline=a][&format=json|csv|md] → ComparisonResponse
+
+export interface ExperimentSummary {
+  id: string;
+  deviceId: string;
+  deviceName: string;
+  /** Runs that share a name are repeats of one experiment. */
+  name: string;
+  tags: Record<string, string>;
+  /** Parameter count of the model under test, if the client gave it. */
+  params: number | null;
+  /** Size of the model's weights, bytes, if the client gave it. */
+  modelBytes: number | null;
+  /** Device clock, ms. */
+  start: number;
+  /** Device clock, ms; null while the experiment runs. */
+  end: number | null;
+  /** Models with timings in this experiment. */
+  models: string[];
+  /** Inference calls timed. */
+  inferences: number;
+}
+
+/** Where an experiment's timings came from: reported under its id, or (none were) untagged timings within its time range. */
+export type LatencySource = 'experiment' | 'time-range';
+
+/**
+ * Where power figures came from, by preference: `board` (power.board); `gpu+rapl` (sum of
+ * gpu.<i>.power, power.rapl.package_* and power.rapl.dram*); `hwmon` (sum of power.hwmon.*).
+ */
+export type PowerSource = 'board' | 'gpu+rapl' | 'hwmon';
+
+/** The numeric figures of ExperimentStats: what RepeatGroup averages and the exports list. */
+export type ExperimentFigure =
+  | 'inferences'
+  | 'items'
+  | 'durationS'
+  | 'inferencesPerS'
+  | 'itemsPerS'
+  | 'latencyMeanMs'
+  | 'latencyP50Ms'
+  | 'latencyP90Ms'
+  | 'latencyP99Ms'
+  | 'latencyMaxMs'
+  | 'latencyStdevMs'
+  | 'cpuUtilMean'
+  | 'cpuUtilPeak'
+  | 'gpuUtilMean'
+  | 'gpuUtilPeak'
+  | 'memUsedPeakBytes'
+  | 'powerMeanW'
+  | 'powerPeakW'
+  | 'energyJ'
+  | 'energyPerInferenceJ'
+  | 'tempPeakC'
+  | 'params'
+  | 'modelBytes'
+  | 'speedupP50'
+  | 'speedupMean'
+  | 'compressionParams'
+  | 'spaceSavingParams'
+  | 'compressionBytes'
+  | 'spaceSavingBytes';
+
+/**
+ * One experiment's figures over [start, end] (a running one: up to the device's newest sample).
+ * Null means "not measurable here" (no samples of that metric, no timings, a side lacking a number).
+ */
+export interface ExperimentStats extends ExperimentSummary {
+  /** end is null: the figures cover the experiment so far. */
+  running: boolean;
+  items: number;
+  durationS: number;
+  /** Inference calls per second over the duration. */
+  inferencesPerS: number | null;
+  itemsPerS: number | null;
+  latencySource: LatencySource | null;
+  /** Latency of one call, ms, from the merged per-second histograms (quantiles within 1 %). */
+  latencyMeanMs: number | null;
+  latencyP50Ms: number | null;
+  latencyP90Ms: number | null;
+  latencyP99Ms: number | null;
+  latencyMaxMs: number | null;
+  /** Population standard deviation of the calls' latencies. */
+  latencyStdevMs: number | null;
+  /** cpu.util, %: mean of the samples and the highest. */
+  cpuUtilMean: number | null;
+  cpuUtilPeak: number | null;
+  /** gpu.<i>.util, %, averaged over the GPUs at each sample; null when the device has no GPU metrics. */
+  gpuUtilMean: number | null;
+  gpuUtilPeak: number | null;
+  /** Highest mem.used, bytes. */
+  memUsedPeakBytes: number | null;
+  powerSource: PowerSource | null;
+  /** The metrics summed for power. */
+  powerMetrics: string[];
+  /** Mean of the power samples and the highest, W. */
+  powerMeanW: number | null;
+  powerPeakW: number | null;
+  /** ∫ power dt over the samples (trapezoid), J. */
+  energyJ: number | null;
+  /** energyJ ÷ inferences, J; null with no power or no inferences. */
+  energyPerInferenceJ: number | null;
+  /** Highest of temp.* and gpu.<i>.temp, °C. */
+  tempPeakC: number | null;
+  /** A Pi throttling flag (under-voltage, frequency cap, throttled, soft temperature limit) was 1; null without Pi flags. */
+  throttled: boolean | null;
+  // Versus the baseline (1 and 0 for the baseline itself). With original M and compressed M*:
+  /** δ = p50(baseline) ÷ p50(this). */
+  speedupP50: number | null;
+  /** δ on mean latency. */
+  speedupMean: number | null;
+  /** α = params(baseline) ÷ params(this). */
+  compressionParams: number | null;
+  /** β = (params(baseline) − params(this)) ÷ params(this). */
+  spaceSavingParams: number | null;
+  /** α on model bytes. */
+  compressionBytes: number | null;
+  /** β on model bytes. */
+  spaceSavingBytes: number | null;
+}
+
+/** Mean ± sample standard deviation (n − 1) of one figure over a group's runs that have it. */
+export interface RepeatFigure {
+  /** Runs with a value for this figure. */
+  n: number;
+  mean: number | null;
+  /** Null with fewer than two values. */
+  stdev: number | null;
+}
+
+/** Compared experiments that share a name: repeats of one run. */
+export interface RepeatGroup {
+  name: string;
+  runs: number;
+  ids: string[];
+  figures: Record<ExperimentFigure, RepeatFigure>;
+}
+
+export interface ComparisonResponse {
+  /** Id of the experiment the ratios are against. */
+  baseline: string;
+  experiments: ExperimentStats[];
+  /** One per distinct name, in order of first appearance (runs 1 has stdev null). */
+  groups: RepeatGroup[];
+}

@@ -72,7 +72,10 @@ export const InferenceAggregateSchema = z.object({
   /** Sum of batch sizes (items processed); equals count when every call had batch 1. */
   items: z.number().int().nonnegative(),
   buckets: z.array(z.tuple([z.number().int(), z.number().int().positive()])).max(4096),
-});
+})
+  // Quantiles are read from the buckets and rates from count: they must agree.
+  .refine((a) => a.buckets.reduce((sum, [, c]) => sum + c, 0) === a.count, 'count must equal the sum of the bucket counts')
+  .refine((a) => a.min <= a.max, 'min must not exceed max');
 export type InferenceAggregate = z.infer<typeof InferenceAggregateSchema>;
 
 /** An experiment began or ended on the device (the same id is sent again with `end`). */

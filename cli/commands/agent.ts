@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../../shared/log.js';
 import { applyAgentConfig, DEFAULT_AGENT_CONFIG, describeEffectiveConfig, loadAgentConfig, splitList } from '../agent-config.js';
-import { intervalOption, logLevelOption, parseDuration, parsePositiveInt, untilSignalled } from '../options.js';
+import { inferencePortOption, intervalOption, logLevelOption, parseDuration, parsePositiveInt, untilSignalled } from '../options.js';
 
 function defaultStateDir(): string {
   const base = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
@@ -30,6 +30,12 @@ export function agentCommand(): Command {
         .argParser(parseDuration),
     )
     .addOption(new Option('--top-processes <n>', 'processes kept per table, by CPU and by memory').env('EDGEWATCH_TOP_PROCESSES').default(10).argParser(parsePositiveInt))
+    .addOption(inferencePortOption())
+    .addOption(
+      new Option('--inference-host <address>', 'address the inference receiver listens on (127.0.0.1: code on this device only)')
+        .env('EDGEWATCH_INFERENCE_HOST')
+        .default('127.0.0.1'),
+    )
     .addOption(new Option('--disable <collectors>', 'collectors to turn off, comma-separated (e.g. nvidia-gpu,filesystem)').env('EDGEWATCH_DISABLE').argParser(splitList))
     .addOption(new Option('--config <file>', `JSON config file with the same settings (flags and env win over it)`).env('EDGEWATCH_CONFIG'))
     .option('--print-config', 'print the effective settings as JSON (and where each came from, on stderr), then exit')
@@ -69,6 +75,10 @@ export function agentCommand(): Command {
         collectors: COLLECTORS.filter((c) => !disabled.has(c.name)),
         processIntervalMs: disabled.has('processes') ? 0 : opts.processInterval,
         topProcesses: opts.topProcesses,
+        // On the command line 0 means off, as for --process-interval; the API's 0 (any free
+        // port) is for tests and embedding.
+        inferencePort: opts.inferencePort === 0 ? null : opts.inferencePort,
+        inferenceHost: opts.inferenceHost,
         log,
       });
       const signal = await untilSignalled();
@@ -91,6 +101,8 @@ const CONFIG_KEYS = [
   'logLevel',
   'processInterval',
   'topProcesses',
+  'inferencePort',
+  'inferenceHost',
   'disable',
 ] as const;
 
@@ -107,6 +119,8 @@ interface AgentCliOptions {
   logLevel: string;
   processInterval: number;
   topProcesses: number;
+  inferencePort: number;
+  inferenceHost: string;
   disable?: string[];
   config?: string;
   printConfig?: boolean;

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
 import { createLogger } from '../../shared/log.js';
-import { dataOption, hostOption, intervalOption, logLevelOption, portOption, untilSignalled } from '../options.js';
+import { dataOption, hostOption, inferencePortOption, intervalOption, logLevelOption, portOption, untilSignalled } from '../options.js';
 
 export function startCommand(): Command {
   return new Command('start')
@@ -11,8 +11,9 @@ export function startCommand(): Command {
     .addOption(hostOption('127.0.0.1', 'this machine only'))
     .addOption(dataOption('database and agent state'))
     .addOption(intervalOption())
+    .addOption(inferencePortOption())
     .addOption(logLevelOption())
-    .action(async (opts: { port: number; host: string; data: string; interval: number; logLevel: string }) => {
+    .action(async (opts: { port: number; host: string; data: string; interval: number; inferencePort: number; logLevel: string }) => {
       const dataDir = resolve(opts.data);
       const [{ startHub }, { startAgent }] = await Promise.all([import('../../dashboard/server/hub.js'), import('../../agent/agent.js')]);
       const hub = await startHub({ port: opts.port, host: opts.host, dataDir, log: createLogger('hub', opts.logLevel), version: EDGEWATCH_VERSION });
@@ -20,6 +21,9 @@ export function startCommand(): Command {
         hubUrl: hub.agentUrl,
         intervalMs: opts.interval,
         stateDir: join(dataDir, 'agent'),
+        // Loopback whatever --host says: --host opens the dashboard, not the timing door.
+        inferencePort: opts.inferencePort === 0 ? null : opts.inferencePort,
+        inferenceHost: '127.0.0.1',
         log: createLogger('agent', opts.logLevel),
       });
       process.stdout.write(`\nedgewatch is running: open ${hub.url} (data in ${dataDir}). Ctrl-C stops it.\n\n`);

@@ -12,6 +12,7 @@ import { MAX_AGENT_FRAME_BYTES } from '../../shared/protocol.js';
 import { Store } from '../store/store.js';
 import { attachAgentSocket } from './agent-socket.js';
 import { apiRouter, BadRequest } from './api.js';
+import { experimentsRouter } from './experiments-api.js';
 import { Fleet } from './fleet.js';
 import { IngestQueue } from './ingest-queue.js';
 import { LiveFeed } from './live-feed.js';
@@ -74,6 +75,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     });
   });
   app.use('/api/v1', apiRouter(store, fleet));
+  app.use('/api/v1', experimentsRouter(store));
   app.use('/api', (req, res) => {
     res.status(404).json({ error: `no API route ${req.method} ${req.originalUrl}; see /api/v1/catalog and /api/v1/devices` });
   });

@@ -85,6 +85,46 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_num, t)
   ) WITHOUT ROWID;
   `,
+  // 4: inference timings and experiments. Timings arrive as per-second, per-model histograms
+  // (shared/histogram.ts); a row keeps the summary numbers as columns and the buckets as a
+  // varint blob (dashboard/store/buckets-codec.ts: ~1 byte per index delta and per count,
+  // where deflated JSON needs ~2–3). The key leads with the experiment so "all timings of
+  // experiment X" is one index range; "a device's timings over a time range" has its own index.
+  `
+  CREATE TABLE experiments (
+    id          TEXT    PRIMARY KEY,           -- chosen on the device, e.g. x-lq2v3k-9f3a
+    device_num  INTEGER NOT NULL REFERENCES devices(num),
+    name        TEXT    NOT NULL,              -- repeats of one experiment share a name
+    tags        TEXT    NOT NULL DEFAULT '{}', -- JSON object of string values
+    params      INTEGER,                       -- parameter count of the model under test
+    model_bytes INTEGER,
+    start       INTEGER NOT NULL,              -- device clock, ms
+    "end"       INTEGER                        -- device clock, ms; NULL while running
+  );
+  CREATE INDEX experiments_by_device ON experiments (device_num, start);
+  CREATE INDEX experiments_by_name ON experiments (name, start);
+
+  CREATE TABLE inference_models (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+  );
+
+  CREATE TABLE inference_seconds (
+    device_num    INTEGER NOT NULL,
+    experiment_id TEXT    NOT NULL,            -- '' for timings sent without an experiment
+    model_id      INTEGER NOT NULL,
+    t             INTEGER NOT NULL,            -- start of the second, device clock, ms
+    count         INTEGER NOT NULL,
+    sum           REAL    NOT NULL,
+    sum_sq        REAL    NOT NULL,
+    min           REAL    NOT NULL,
+    max           REAL    NOT NULL,
+    items         INTEGER NOT NULL,
+    buckets       BLOB    NOT NULL,
+    PRIMARY KEY (device_num, experiment_id, model_id, t)
+  ) WITHOUT ROWID;
+  CREATE INDEX inference_seconds_by_time ON inference_seconds (device_num, t);
+  `,
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

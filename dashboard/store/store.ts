@@ -4,8 +4,10 @@ import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Hello, Inventory, ProcessRow, ProcessTable, Sample } from '../../shared/protocol.js';
+import { LogHistogram } from '../../shared/histogram.js';
+import type { ExperimentEvent, Hello, InferenceAggregate, Inventory, ProcessRow, ProcessTable, Sample } from '../../shared/protocol.js';
 import type { SeriesPoint, SeriesResponse } from '../../shared/live.js';
+import { decodeBuckets, encodeBuckets } from './buckets-codec.js';
 import { migrate } from './migrations.js';
 
 export interface DeviceRow {
@@ -75,6 +77,58 @@ export const PROCESS_RETENTION_MS = 3 * 24 * 3_600_000;
 export const PROCESS_PRUNE_EVERY_MS = MINUTE_MS;
 export const PROCESS_PRUNE_LIMIT = 1000;
 
+/** An experiment as stored, with the identity of its device. */
+export interface ExperimentRow {
+  id: string;
+  deviceNum: number;
+  deviceId: string;
+  deviceName: string;
+  name: string;
+  tags: Record<string, string>;
+  params: number | null;
+  modelBytes: number | null;
+  /** Device clock, ms. */
+  start: number;
+  end: number | null;
+  /** Device time of the device's newest sample: where a still-running experiment's data ends. */
+  deviceLatestT: number | null;
+}
+
+export interface ExperimentQuery {
+  deviceNum?: number;
+  /** Exact name. */
+  name?: string;
+  /** Experiments overlapping [from, to] (device clock, ms). */
+  from?: number;
+  to?: number;
+  limit?: number;
+}
+
+export interface InferenceQuery {
+  deviceNum: number;
+  /** Start times of the per-second rows, inclusive both ends (device clock, ms). */
+  from: number;
+  to: number;
+  model?: string;
+  /** Only timings reported under this experiment id; '' = those sent without one; absent = all. */
+  experiment?: string;
+}
+
+/** One model's timings over a query: the per-second histograms merged. */
+export interface ModelTimings {
+  model: string;
+  histogram: LogHistogram;
+  /** Items processed (batch sizes summed). */
+  items: number;
+  /** Per-second rows merged. */
+  seconds: number;
+}
+
+/** Which timings belong to an experiment (see Store.experimentTimingScope). */
+export type TimingScope = { source: 'experiment'; query: InferenceQuery } | { source: 'time-range'; query: InferenceQuery };
+
+export const MAX_EXPERIMENTS_LISTED = 1000;
+
 export interface ProcessSnapshot {
   /** Device clock, ms. */
   t: number;
@@ -107,7 +161,20 @@ export class Store {
     insertProcesses: Statement;
     latestProcesses: Statement;
     pruneProcesses: Statement;
+    upsertExperiment: Statement;
+    experimentById: Statement;
+    listExperiments: Statement;
+    insertInferenceModel: Statement;
+    inferenceModelId: Statement;
+    insertInference: Statement;
+    inferenceByExperiment: Statement;
+    inferenceByTime: Statement;
+    hasExperimentTimings: Statement;
+    totalsByExperiment: Statement;
+    totalsByTime: Statement;
+    rawRange: Statement;
   };
+  private readonly inferenceModelIds = new Map<string, number>();
   /** Hub clock of each device's last process-table prune. */
   private readonly lastProcessPrune = new Map<number, number>();
   private readonly commitTx: (items: readonly BatchToCommit[]) => CommitOutcome[];
@@ -199,6 +266,61 @@ export class Store {
         `DELETE FROM process_snapshots WHERE device_num = @device AND t IN (
            SELECT t FROM process_snapshots WHERE device_num = @device AND t < @cutoff ORDER BY t LIMIT @limit)`,
       ),
+      // A repeated event never loses what an earlier one said: the end, params and size are
+      // only ever filled in, tags only added. The id is the device's: another device reusing
+      // it cannot overwrite this one's experiment (its events are ignored).
+      upsertExperiment: db.prepare(
+        `INSERT INTO experiments (id, device_num, name, tags, params, model_bytes, start, "end")
+         VALUES (@id, @device, @name, @tags, @params, @modelBytes, @start, @end)
+         ON CONFLICT (id) DO UPDATE SET
+           "end" = COALESCE(excluded."end", experiments."end"),
+           params = COALESCE(excluded.params, experiments.params),
+           model_bytes = COALESCE(excluded.model_bytes, experiments.model_bytes),
+           tags = json_patch(experiments.tags, excluded.tags)
+         WHERE experiments.device_num = excluded.device_num`,
+      ),
+      experimentById: db.prepare(`${EXPERIMENT_SELECT} WHERE e.id = ?`),
+      listExperiments: db.prepare(
+        `${EXPERIMENT_SELECT}
+         WHERE (@device IS NULL OR e.device_num = @device) AND (@name IS NULL OR e.name = @name)
+           AND (@to IS NULL OR e.start <= @to) AND (@from IS NULL OR e."end" IS NULL OR e."end" >= @from)
+         ORDER BY e.start, e.id LIMIT @limit`,
+      ),
+      insertInferenceModel: db.prepare('INSERT INTO inference_models (name) VALUES (?) ON CONFLICT(name) DO NOTHING'),
+      inferenceModelId: db.prepare('SELECT id FROM inference_models WHERE name = ?').pluck(),
+      // A correct agent sends each (model, experiment, second) once; a repeat is a resend.
+      insertInference: db.prepare(
+        `INSERT INTO inference_seconds (device_num, experiment_id, model_id, t, count, sum, sum_sq, min, max, items, buckets)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      inferenceByExperiment: db.prepare(
+        `SELECT m.name AS model, s.count, s.sum, s.sum_sq, s.min, s.max, s.items, s.buckets
+         FROM inference_seconds s JOIN inference_models m ON m.id = s.model_id
+         WHERE s.device_num = @device AND s.experiment_id = @experiment AND s.t >= @from AND s.t <= @to
+           AND (@model IS NULL OR s.model_id = @model)`,
+      ),
+      // The unary + keeps SQLite on the (device_num, t) index: the primary key would read every
+      // untagged second the device ever sent before filtering on time.
+      inferenceByTime: db.prepare(
+        `SELECT m.name AS model, s.count, s.sum, s.sum_sq, s.min, s.max, s.items, s.buckets
+         FROM inference_seconds s JOIN inference_models m ON m.id = s.model_id
+         WHERE s.device_num = @device AND s.t >= @from AND s.t <= @to
+           AND (@experiment IS NULL OR +s.experiment_id = @experiment) AND (@model IS NULL OR s.model_id = @model)`,
+      ),
+      hasExperimentTimings: db
+        .prepare('SELECT 1 FROM inference_seconds WHERE device_num = ? AND experiment_id = ? LIMIT 1')
+        .pluck(),
+      totalsByExperiment: db.prepare(
+        `SELECT m.name AS model, SUM(s.count) AS count FROM inference_seconds s JOIN inference_models m ON m.id = s.model_id
+         WHERE s.device_num = @device AND s.experiment_id = @experiment AND s.t >= @from AND s.t <= @to
+         GROUP BY m.name ORDER BY m.name`,
+      ),
+      totalsByTime: db.prepare(
+        `SELECT m.name AS model, SUM(s.count) AS count FROM inference_seconds s JOIN inference_models m ON m.id = s.model_id
+         WHERE s.device_num = @device AND s.t >= @from AND s.t <= @to AND (@experiment IS NULL OR +s.experiment_id = @experiment)
+         GROUP BY m.name ORDER BY m.name`,
+      ),
+      rawRange: db.prepare('SELECT t, v FROM samples WHERE device_num = ? AND metric_id = ? AND t >= ? AND t <= ? ORDER BY t'),
     };
     this.commitTx = db.transaction((items: readonly BatchToCommit[]) => items.map((item) => this.commitOne(item)));
   }
@@ -278,6 +400,11 @@ export class Store {
     if (newestTable > -Infinity) this.pruneProcesses(item.deviceNum, newestTable, item.receivedAt);
 
     for (const sample of samples) {
+      if (sample.e) for (const event of sample.e) this.upsertExperiment(item.deviceNum, event);
+      if (sample.i) for (const agg of sample.i) this.insertInference(item.deviceNum, agg);
+    }
+
+    for (const sample of samples) {
       for (const name in sample.m) {
         const metricId = this.metricId(name);
         // A number, not a string: this runs for every value ingested.
@@ -296,13 +423,132 @@ export class Store {
       num: item.deviceNum,
       receivedAt: item.receivedAt,
       seq: item.seq,
-      // The process table stays out of `latest`: every device summary (the device list, every
-      // live `device` frame) carries it, and the table has its own endpoint.
-      latest: JSON.stringify(latest.p ? { t: latest.t, m: latest.m } : latest),
+      // Only the metric values go into `latest`: every device summary (the device list, every
+      // live `device` frame) carries it, while the process table, inference histograms and
+      // experiment events have their own endpoints.
+      latest: JSON.stringify({ t: latest.t, m: latest.m }),
       latestT: latest.t,
       dropped: item.dropped ?? 0,
     });
     return { stored: true };
+  }
+
+  private upsertExperiment(deviceNum: number, e: ExperimentEvent): void {
+    this.stmt.upsertExperiment.run({
+      id: e.id,
+      device: deviceNum,
+      name: e.name,
+      tags: JSON.stringify(e.tags ?? {}),
+      params: e.params ?? null,
+      modelBytes: e.modelBytes ?? null,
+      start: e.start,
+      end: e.end ?? null,
+    });
+  }
+
+  private insertInference(deviceNum: number, a: InferenceAggregate): void {
+    this.stmt.insertInference.run(
+      deviceNum,
+      a.experiment ?? '',
+      this.inferenceModelId(a.model, true),
+      a.t,
+      a.count,
+      a.sum,
+      a.sumSq,
+      a.min,
+      a.max,
+      a.items,
+      encodeBuckets(a.buckets),
+    );
+  }
+
+  private inferenceModelId(name: string, create: true): number;
+  private inferenceModelId(name: string, create: false): number | undefined;
+  private inferenceModelId(name: string, create: boolean): number | undefined {
+    let id = this.inferenceModelIds.get(name);
+    if (id === undefined) {
+      if (create) this.stmt.insertInferenceModel.run(name);
+      id = this.stmt.inferenceModelId.get(name) as number | undefined;
+      if (id !== undefined) this.inferenceModelIds.set(name, id);
+    }
+    return id;
+  }
+
+  getExperiment(id: string): ExperimentRow | undefined {
+    const row = this.stmt.experimentById.get(id) as RawExperimentRow | undefined;
+    return row && toExperimentRow(row);
+  }
+
+  /** Experiments by start time, optionally of one device, of one name, or overlapping [from, to]. */
+  listExperiments(q: ExperimentQuery = {}): ExperimentRow[] {
+    const rows = this.stmt.listExperiments.all({
+      device: q.deviceNum ?? null,
+      name: q.name ?? null,
+      from: q.from ?? null,
+      to: q.to ?? null,
+      limit: q.limit ?? MAX_EXPERIMENTS_LISTED,
+    }) as RawExperimentRow[];
+    return rows.map(toExperimentRow);
+  }
+
+  /**
+   * The timings that belong to an experiment: those reported under its id; when none were (a
+   * client that did not pass the id), the device's timings sent without any experiment id
+   * within [start, end] — timings tagged with another experiment belong to that one. A per-
+   * second row counts when its second overlaps the range. A running experiment ends at the
+   * device's newest sample.
+   */
+  experimentTimingScope(e: ExperimentRow): TimingScope {
+    const to = experimentRangeEnd(e);
+    const tagged = this.stmt.hasExperimentTimings.get(e.deviceNum, e.id) !== undefined;
+    if (tagged) return { source: 'experiment', query: { deviceNum: e.deviceNum, from: 0, to: Number.MAX_SAFE_INTEGER, experiment: e.id } };
+    return { source: 'time-range', query: { deviceNum: e.deviceNum, from: e.start - 999, to, experiment: '' } };
+  }
+
+  /** Inference calls per model (no histograms: cheap enough for a list). */
+  inferenceCounts(q: InferenceQuery): { model: string; count: number }[] {
+    const params = { device: q.deviceNum, from: q.from, to: q.to, experiment: q.experiment ?? null };
+    const statement = q.experiment ? this.stmt.totalsByExperiment : this.stmt.totalsByTime;
+    return statement.all(params) as { model: string; count: number }[];
+  }
+
+  /** Per model, the per-second histograms in range merged into one. */
+  inferenceHistogram(q: InferenceQuery): Map<string, ModelTimings> {
+    let modelId: number | null = null;
+    if (q.model !== undefined) {
+      const id = this.inferenceModelId(q.model, false);
+      if (id === undefined) return new Map();
+      modelId = id;
+    }
+    const params = { device: q.deviceNum, from: q.from, to: q.to, model: modelId, experiment: q.experiment ?? null };
+    const statement = q.experiment ? this.stmt.inferenceByExperiment : this.stmt.inferenceByTime;
+    const out = new Map<string, ModelTimings>();
+    for (const r of statement.iterate(params) as IterableIterator<RawInferenceRow>) {
+      let m = out.get(r.model);
+      if (!m) out.set(r.model, (m = { model: r.model, histogram: new LogHistogram(), items: 0, seconds: 0 }));
+      let buckets;
+      try {
+        buckets = decodeBuckets(r.buckets);
+      } catch (err) {
+        throw new Error(`inference histogram of model ${r.model} on device ${q.deviceNum} is unreadable: ${(err as Error).message}`);
+      }
+      m.histogram.merge({ count: r.count, sum: r.sum, sumSq: r.sum_sq, min: r.min, max: r.max, buckets });
+      m.items += r.items;
+      m.seconds += 1;
+    }
+    return out;
+  }
+
+  /** Raw samples of the given metrics with from ≤ t ≤ to, as [t, v] in time order; unknown metrics are left out. */
+  rawSamples(deviceNum: number, metrics: readonly string[], from: number, to: number): Record<string, [number, number][]> {
+    const out: Record<string, [number, number][]> = {};
+    for (const name of metrics) {
+      const metricId = this.metricIds.get(name) ?? (this.stmt.metricIdByName.get(name) as number | undefined);
+      if (metricId === undefined) continue;
+      const rows = this.stmt.rawRange.all(deviceNum, metricId, from, to) as { t: number; v: number }[];
+      if (rows.length > 0) out[name] = rows.map((r) => [r.t, r.v]);
+    }
+    return out;
   }
 
   /**
@@ -394,6 +640,56 @@ function parseJson<T>(text: string | null, fallback: T): T {
   } catch {
     return fallback;
   }
+}
+
+/** Where an experiment's data ends: its end, or while it runs, the device's newest sample. */
+export function experimentRangeEnd(e: ExperimentRow): number {
+  return e.end ?? Math.max(e.start, e.deviceLatestT ?? e.start);
+}
+
+const EXPERIMENT_SELECT = `SELECT e.id, e.device_num, d.id AS device_id, d.name AS device_name, e.name, e.tags, e.params,
+  e.model_bytes, e.start, e."end" AS end_t, json_extract(d.latest, '$.t') AS device_latest_t
+  FROM experiments e JOIN devices d ON d.num = e.device_num`;
+
+interface RawExperimentRow {
+  id: string;
+  device_num: number;
+  device_id: string;
+  device_name: string;
+  name: string;
+  tags: string;
+  params: number | null;
+  model_bytes: number | null;
+  start: number;
+  end_t: number | null;
+  device_latest_t: number | null;
+}
+
+interface RawInferenceRow {
+  model: string;
+  count: number;
+  sum: number;
+  sum_sq: number;
+  min: number;
+  max: number;
+  items: number;
+  buckets: Buffer;
+}
+
+function toExperimentRow(r: RawExperimentRow): ExperimentRow {
+  return {
+    id: r.id,
+    deviceNum: r.device_num,
+    deviceId: r.device_id,
+    deviceName: r.device_name,
+    name: r.name,
+    tags: parseJson<Record<string, string>>(r.tags, {}),
+    params: r.params,
+    modelBytes: r.model_bytes,
+    start: r.start,
+    end: r.end_t,
+    deviceLatestT: r.device_latest_t,
+  };
 }
 
 function toDeviceRow(r: RawDeviceRow): DeviceRow {

@@ -51,7 +51,7 @@ describe.skipIf(!HAVE_BROWSER)('recorded Jetson and Pi captures through the real
   function startAgent(id: string, tools: string[], args: string[], env: NodeJS.ProcessEnv): Agent {
     const child = spawn(
       process.execPath,
-      [AGENT, '--hub', `ws://127.0.0.1:${hub!.port}/ws/agent`, '--id', id, '--name', id, '--interval', '500ms', '--state-dir', join(tmp!.dir, id), ...args],
+      [AGENT, '--hub', `ws://127.0.0.1:${hub!.port}/ws/agent`, '--id', id, '--name', id, '--interval', '500ms', '--inference-port', '0', '--state-dir', join(tmp!.dir, id), ...args],
       { env: { ...process.env, PATH: toolPath(id, tools), EDGEWATCH_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let log = '';

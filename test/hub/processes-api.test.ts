@@ -123,6 +123,7 @@ describe('process table API and live feed', () => {
       intervalMs: 500,
       processIntervalMs: 1000,
       topProcesses: 3,
+      inferencePort: null,
       stateDir: `${tmp.dir}/agent-state`,
       deviceId: 'real-agent',
       collectors: [loadCollector],

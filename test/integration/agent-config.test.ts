@@ -79,6 +79,30 @@ describe('agent config file', () => {
     expect(missing.stderr).toMatch(/nope\.json does not exist/);
   });
 
+  it('takes the inference receiver settings from the file, env and flags, defaulting to 7262 on loopback', async () => {
+    const defaults = await agent(['--print-config']);
+    expect(JSON.parse(defaults.stdout)).toMatchObject({ inferencePort: 7262, inferenceHost: '127.0.0.1' });
+    expect(defaults.stderr).toMatch(/^inferencePort: default$/m);
+
+    const dir = scratch();
+    const file = join(dir, 'agent.json');
+    writeFileSync(file, JSON.stringify({ inferencePort: 0, inferenceHost: '0.0.0.0' }));
+    const fromFile = await agent(['--config', file, '--print-config']);
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({ inferencePort: 0, inferenceHost: '0.0.0.0' });
+    const fromEnv = await agent(['--config', file, '--print-config'], { EDGEWATCH_INFERENCE_PORT: '9000' });
+    expect(JSON.parse(fromEnv.stdout)).toMatchObject({ inferencePort: 9000 });
+    const fromFlag = await agent(['--config', file, '--print-config', '--inference-port', '9001'], { EDGEWATCH_INFERENCE_PORT: '9000' });
+    expect(JSON.parse(fromFlag.stdout)).toMatchObject({ inferencePort: 9001 });
+
+    const badFlag = await agent(['--print-config', '--inference-port', '70000']);
+    expect(badFlag.code).not.toBe(0);
+    expect(badFlag.stderr).toMatch(/"70000" is not a TCP port/);
+    writeFileSync(file, JSON.stringify({ inferencePort: 'udp' }));
+    const badFile = await agent(['--config', file, '--print-config']);
+    expect(badFile.code).not.toBe(0);
+    expect(badFile.stderr).toMatch(/inferencePort/);
+  });
+
   it('refuses to disable a collector that does not exist, listing the known ones', async () => {
     const r = await agent(['--hub', 'ws://127.0.0.1:9/ws/agent', '--disable', 'cpu,warp-drive', '--state-dir', scratch()]);
     expect(r.code).not.toBe(0);

@@ -1,6 +1,8 @@
 // REST client for the hub's /api/v1. Paths are relative to the page, so the UI also works
 // when a reverse proxy serves the hub under a path prefix.
 import type { DeviceSummary, ProcessesResponse, SeriesPoint, SeriesResponse } from '../../../shared/live.js';
+import type { ComparisonResponse, ExperimentSummary } from './experiment-types.js';
+import { compareApiUrl } from './experiments-model.js';
 
 export class ApiError extends Error {
   constructor(
@@ -83,4 +85,28 @@ export async function getSeries(id: string, q: SeriesQuery, signal?: AbortSignal
 export function getProcesses(id: string, at?: number, signal?: AbortSignal): Promise<ProcessesResponse> {
   const q = at === undefined ? '' : `?${new URLSearchParams({ at: String(Math.round(at)) })}`;
   return getJson(`api/v1/devices/${encodeURIComponent(id)}/processes${q}`, signal);
+}
+
+export interface ExperimentQuery {
+  device?: string | null;
+  name?: string | null;
+  /** Device clock, ms: experiments overlapping [from, to]. */
+  from?: number;
+  to?: number;
+}
+
+/** GET /api/v1/experiments: newest first, filtered by device, name and time. */
+export function listExperiments(q: ExperimentQuery = {}, signal?: AbortSignal): Promise<{ experiments: ExperimentSummary[] }> {
+  const params = new URLSearchParams();
+  if (q.device) params.set('device', q.device);
+  if (q.name) params.set('name', q.name);
+  if (q.from !== undefined) params.set('from', String(Math.floor(q.from)));
+  if (q.to !== undefined) params.set('to', String(Math.ceil(q.to)));
+  const s = params.toString();
+  return getJson(`api/v1/experiments${s ? `?${s}` : ''}`, signal);
+}
+
+/** GET /api/v1/experiments/compare?ids=…&baseline=…: statistics side by side. */
+export function compareExperiments(ids: readonly string[], baseline: string | null, signal?: AbortSignal): Promise<ComparisonResponse> {
+  return getJson(compareApiUrl(ids, baseline), signal);
 }

@@ -59,11 +59,22 @@ function index(names: Iterable<string>): Map<string, Map<string, string>> {
   return out;
 }
 
-export function planPage(metricNames: Iterable<string>, gpuNames: ReadonlyMap<number, string> = new Map()): PagePlan {
+/**
+ * @param modelNames metric segment → the model's own name (`resnet18_int8` → `resnet18-int8`),
+ *   where known, for the inference charts' legends.
+ */
+export function planPage(
+  metricNames: Iterable<string>,
+  gpuNames: ReadonlyMap<number, string> = new Map(),
+  modelNames: ReadonlyMap<string, string> = new Map(),
+): PagePlan {
   const idx = index(metricNames);
   const has = (pattern: string) => idx.get(pattern)?.get('') !== undefined;
   const keys = (pattern: string, sort = byName) => [...(idx.get(pattern)?.keys() ?? [])].sort(sort);
   const charts: ChartDef[] = [];
+
+  // Inference first: when a device runs models, their timings are what the page is for.
+  charts.push(...inferenceCharts(idx, modelNames));
 
   // CPU: total and iowait bold, every core thin.
   {
@@ -254,6 +265,54 @@ export function planPage(metricNames: Iterable<string>, gpuNames: ReadonlyMap<nu
     for (const q of ['used', 'size', 'util']) if (idx.get(`fs.<mount>.${q}`)?.has(fs)) metrics.add(`fs.${fs}.${q}`);
   }
   return { charts, filesystems, metrics: [...metrics] };
+}
+
+/** Models with any infer.<model>.* metric, sorted by name. */
+export function inferenceModels(metricNames: Iterable<string>): string[] {
+  const out = new Set<string>();
+  for (const name of metricNames) {
+    const m = describeMetric(name);
+    if (m?.spec.group === 'inference' && m.params.model !== undefined) out.add(m.params.model);
+  }
+  return [...out].sort(byName);
+}
+
+/**
+ * "Inference throughput" (calls/s solid, items/s dashed) and "Inference latency" (p50 solid,
+ * p99 dashed), one colour per model.
+ */
+function inferenceCharts(idx: Map<string, Map<string, string>>, modelNames: ReadonlyMap<string, string>): ChartDef[] {
+  const models = [
+    ...new Set(
+      ['infer.<model>.rate', 'infer.<model>.items_rate', 'infer.<model>.latency.p50', 'infer.<model>.latency.p99'].flatMap((p) => [
+        ...(idx.get(p)?.keys() ?? []),
+      ]),
+    ),
+  ].sort(byName);
+  if (models.length === 0) return [];
+  const label = (k: string) => modelNames.get(k) ?? k;
+  const rate: SeriesDef[] = [];
+  const latency: SeriesDef[] = [];
+  models.forEach((k, n) => {
+    const c = color(n);
+    const get = (pattern: string) => idx.get(pattern)?.get(k);
+    const calls = get('infer.<model>.rate');
+    const items = get('infer.<model>.items_rate');
+    const p50 = get('infer.<model>.latency.p50');
+    const p99 = get('infer.<model>.latency.p99');
+    if (calls) rate.push({ metric: calls, label: `${label(k)} calls/s`, color: c, width: 2, role: 'main', legend: true });
+    if (items) rate.push({ metric: items, label: `${label(k)} items/s`, color: c, width: 1.5, dash: [5, 3], role: 'main', legend: true });
+    if (p50) latency.push({ metric: p50, label: `${label(k)} p50`, color: c, width: 2, role: 'main', legend: true });
+    if (p99) latency.push({ metric: p99, label: `${label(k)} p99`, color: c, width: 1.5, dash: [5, 3], role: 'main', legend: true });
+  });
+  const charts: ChartDef[] = [];
+  if (rate.length > 0) {
+    charts.push({ id: 'infer-rate', title: 'Inference throughput', group: 'inference', unit: '/s', min: 0, series: rate, note: 'solid: calls/s, dashed: items/s' });
+  }
+  if (latency.length > 0) {
+    charts.push({ id: 'infer-latency', title: 'Inference latency', group: 'inference', unit: 'ms', min: 0, series: latency, note: 'solid: p50, dashed: p99' });
+  }
+  return charts;
 }
 
 /** GPC keys `<i>/<n>` by GPU, then cluster. */

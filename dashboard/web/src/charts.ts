@@ -1,7 +1,9 @@
 // One time-series chart (chart.js line chart on a linear x axis of epoch ms). Updated in place
 // without animation: live samples are appended to a bounded ring per line, and history loads
-// replace the data. Test hooks on the canvas: data-chart, data-metric-group, data-points,
-// data-range, data-source.
+// replace the data. Experiments show as translucent bands with their names above the plot
+// (drawn on the canvas by a plugin, nothing but canvas calls: CSP-safe). Test hooks on the
+// canvas: data-chart, data-metric-group, data-points, data-range, data-source, and
+// data-experiments (ids of the bands drawn, space-separated).
 import {
   Chart,
   Filler,
@@ -12,6 +14,7 @@ import {
   PointElement,
   Tooltip,
   type ChartDataset,
+  type Plugin,
   type Scale,
   type TooltipItem,
 } from 'chart.js';
@@ -20,6 +23,7 @@ import type { SeriesPoint } from '../../../shared/live.js';
 import type { Sample } from '../../../shared/protocol.js';
 import type { ChartDef, SeriesDef } from './chart-plan.js';
 import { h, setData, setText } from './dom.js';
+import { fitLabel, laneCount, layoutBands, type ExperimentSpan } from './experiments-model.js';
 import { fullTime, tickLabel, timeTicks } from './time-axis.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);
@@ -33,6 +37,9 @@ const MAX_LIVE_POINTS = 4000;
 const MIN_LIVE_SPAN_MS = 60_000;
 /** Lines drawn with a min/max band, at most (bands behind many lines are just fog). */
 const MAX_BANDS = 4;
+/** Height of one row of experiment labels above the plot, CSS px. */
+const LANE_PX = 13;
+const TOP_PAD = 4;
 
 interface DatasetMeta {
   kind: 'line' | 'band-min' | 'band-max';
@@ -93,10 +100,12 @@ export class TimeChart {
   private loading = false;
   /** Data loaded before mount(), applied on the first flush. */
   private pending: { datasets: LineDataset[]; gapMs: number } | null = null;
+  private experiments: readonly ExperimentSpan[] = [];
+  private drawnExperiments = '';
 
   constructor(readonly def: ChartDef) {
     this.canvas = h('canvas', {
-      data: { chart: def.id, 'metric-group': def.group, unit: def.unit, points: 0, range: '', source: '' },
+      data: { chart: def.id, 'metric-group': def.group, unit: def.unit, points: 0, range: '', source: '', experiments: '' },
       attrs: { role: 'img', 'aria-label': `${def.title} chart` },
     });
     this.empty = h('p', { class: 'chart-empty', text: 'No data in this range' });
@@ -118,9 +127,14 @@ export class TimeChart {
     const text = cssVar('--chart-text', '#555');
     const grid = cssVar('--chart-grid', 'rgba(0,0,0,0.08)');
     const unit = this.def.unit;
+    const bands: Plugin<'line'> = {
+      id: 'experimentBands',
+      beforeDatasetsDraw: (chart) => this.drawExperiments(chart as unknown as Chart<'line', Pt[]>),
+    };
     this.chart = new Chart<'line', Pt[]>(this.canvas, {
       type: 'line',
       data: { datasets: [] },
+      plugins: [bands],
       options: {
         animation: false,
         responsive: true,
@@ -131,7 +145,7 @@ export class TimeChart {
         events: ['mousemove', 'mouseout', 'click', 'touchstart', 'touchmove'],
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         elements: { point: { radius: 0, hitRadius: 4, hoverRadius: 3 }, line: { tension: 0 } },
-        layout: { padding: { top: 4, right: 6 } },
+        layout: { padding: { top: TOP_PAD, right: 6 } },
         scales: {
           x: {
             type: 'linear',
@@ -167,7 +181,8 @@ export class TimeChart {
               // No fractional bytes or bytes/s.
               precision: unit === 'B/s' || unit === 'bytes' || unit === 'MHz' || unit === 'rpm' || unit === 'count' ? 0 : undefined,
               font: { size: 11 },
-              callback: (v) => formatAxisTick(Number(v), unit),
+              // A latency axis starts at "0", not "0 µs".
+              callback: (v) => (Number(v) === 0 && unit === 'ms' ? '0' : formatAxisTick(Number(v), unit)),
             },
             afterBuildTicks: (scale: Scale) => {
               if (unit !== 'bytes' || this.def.max !== undefined) return;
@@ -327,10 +342,15 @@ export class TimeChart {
         this.pending = null;
       }
       const x = chart.options.scales?.x;
+      let lo = this.xMin;
       if (x && this.xMax > this.xMin) {
-        x.min = this.live ? this.liveMin() : this.xMin;
+        lo = this.live ? this.liveMin() : this.xMin;
+        x.min = lo;
         x.max = this.xMax;
       }
+      // Room above the plot for one row of experiment names per overlapping experiment.
+      const lanes = laneCount(layoutBands(this.experiments, lo, this.xMax));
+      chart.options.layout = { padding: { top: TOP_PAD + lanes * LANE_PX, right: 6 } };
       chart.update('none');
     }
     const n = this.pointCount;
@@ -349,6 +369,57 @@ export class TimeChart {
     for (const ds of this.lineByMetric.values()) if (ds.data.length > 0) first = Math.min(first, ds.data[0]!.x);
     if (!Number.isFinite(first)) return this.xMin;
     return Math.max(this.xMin, Math.min(first, this.xMax - MIN_LIVE_SPAN_MS));
+  }
+
+  /** The experiments to shade (device clock); open ones (end null) run to the newest point. */
+  setExperiments(experiments: readonly ExperimentSpan[]): void {
+    this.experiments = experiments;
+    this.flush(true);
+  }
+
+  /** Bands behind the lines, names in the padding above the plot (chart.js plugin hook). */
+  private drawExperiments(chart: Chart<'line', Pt[]>): void {
+    const x = chart.scales.x;
+    const area = chart.chartArea;
+    if (!x || !area || this.experiments.length === 0) {
+      this.markDrawn([]);
+      return;
+    }
+    const bands = layoutBands(this.experiments, x.min, x.max, Math.max(this.xMax, x.max));
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.font = `600 10px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif`;
+    ctx.textBaseline = 'bottom';
+    const placed = bands.map((b) => {
+      const px0 = Math.max(area.left, Math.min(area.right, x.getPixelForValue(b.x0)));
+      const px1 = Math.max(area.left, Math.min(area.right, x.getPixelForValue(b.x1)));
+      return { b, px0, px1: Math.max(px1, px0 + 2) };
+    });
+    for (const { b, px0, px1 } of placed) {
+      ctx.fillStyle = withAlpha(b.color, 0.13);
+      ctx.fillRect(px0, area.top, px1 - px0, area.bottom - area.top);
+      ctx.fillStyle = withAlpha(b.color, 0.7);
+      ctx.fillRect(px0, area.top, 1, area.bottom - area.top);
+      if (!b.open) ctx.fillRect(px1 - 1, area.top, 1, area.bottom - area.top);
+    }
+    // Labels: from the band's start to the next label in the same row (or the plot's edge).
+    for (const [i, { b, px0 }] of placed.entries()) {
+      const next = placed.slice(i + 1).find((p) => p.b.lane === b.lane);
+      const room = (next ? next.px0 : area.right) - px0 - 4;
+      const text = room >= 14 ? fitLabel(b.name, room, (t) => ctx.measureText(t).width) : '';
+      if (!text) continue;
+      ctx.fillStyle = b.color;
+      ctx.fillText(text, px0 + 2, area.top - 2 - b.lane * LANE_PX);
+    }
+    ctx.restore();
+    this.markDrawn(bands.map((b) => b.id));
+  }
+
+  private markDrawn(ids: string[]): void {
+    const v = ids.join(' ');
+    if (v === this.drawnExperiments) return;
+    this.drawnExperiments = v;
+    this.canvas.dataset.experiments = v;
   }
 
   destroy(): void {

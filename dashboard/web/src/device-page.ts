@@ -2,16 +2,19 @@
 // where the device is one, one chart per metric group the device has, the process table and a
 // filesystem table. Live mode loads the last 10 minutes from the series API and then appends
 // samples from the live feed; other ranges read history only.
-import { describeMetric } from '../../../shared/catalog.js';
+import { describeMetric, metricSegment } from '../../../shared/catalog.js';
 import { formatAge, formatValue } from '../../../shared/format.js';
 import type { DeviceSummary } from '../../../shared/live.js';
 import type { Sample } from '../../../shared/protocol.js';
-import { ApiError, getDevice, getProcesses, getSeries } from './api.js';
+import { ApiError, getDevice, getProcesses, getSeries, listExperiments } from './api.js';
 import { isJetson, isPi } from './board-model.js';
 import { planPage, type PagePlan } from './chart-plan.js';
 import { TimeChart } from './charts.js';
 import { inventoryRows } from './device-facts.js';
 import { append, clear, h, setData, setText } from './dom.js';
+import type { ExperimentSummary } from './experiment-types.js';
+import { experimentsHref } from './experiments-model.js';
+import { InferencePanel } from './inference-panel.js';
 import { JetsonPanel } from './jetson-panel.js';
 import { PiPanel, type FlagWindow } from './pi-panel.js';
 import { ProcessTableView } from './process-table.js';
@@ -39,6 +42,14 @@ export class DevicePage implements Page {
   private readonly boards = h('div', { class: 'board-panels' });
   private jetson: JetsonPanel | null = null;
   private pi: PiPanel | null = null;
+  private inference: InferencePanel | null = null;
+  /** Metric segment → the model's own name, learnt from inference aggregates and experiments. */
+  private readonly modelNames = new Map<string, string>();
+  private experiments: ExperimentSummary[] = [];
+  private expAbort: AbortController | null = null;
+  private expTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The range experiments were last asked for. */
+  private expRange: { from: number; to: number } | null = null;
   private readonly procs = new ProcessTableView();
   private procsAbort: AbortController | null = null;
   /** A process table has been seen (API or live feed): keep the section visible. */
@@ -91,7 +102,13 @@ export class DevicePage implements Page {
     this.body = h(
       'div',
       { class: 'device-body' },
-      h('div', { class: 'toolbar' }, this.picker, this.status),
+      h(
+        'div',
+        { class: 'toolbar' },
+        this.picker,
+        this.status,
+        h('a', { class: 'toolbar-link', text: 'Experiments', attrs: { href: experimentsHref({ device: id }) }, data: { link: 'experiments' } }),
+      ),
       this.boards,
       this.grid,
       this.procs.el,
@@ -133,6 +150,8 @@ export class DevicePage implements Page {
     for (const off of this.offs) off();
     this.abort.abort();
     this.loadAbort?.abort();
+    this.expAbort?.abort();
+    clearTimeout(this.expTimer);
     this.procsAbort?.abort();
     this.pi?.destroy();
     clearInterval(this.refreshTimer);
@@ -169,6 +188,7 @@ export class DevicePage implements Page {
     this.device = d;
     for (const m of res.metrics) this.metrics.add(m);
     for (const m of Object.keys(d.latest?.m ?? {})) this.metrics.add(m);
+    if (d.latest) this.learnModelNames([d.latest]);
     this.renderHeader(d);
     this.body.hidden = false;
     this.buildCharts();
@@ -226,11 +246,12 @@ export class DevicePage implements Page {
   private buildCharts(): void {
     for (const c of this.charts) c.destroy();
     const gpuNames = new Map((this.device?.inventory.gpus ?? []).map((g) => [g.index, g.name] as const));
-    this.plan = planPage(this.metrics, gpuNames);
+    this.plan = planPage(this.metrics, gpuNames, this.modelNames);
     this.charts = this.plan.charts.map((def) => new TimeChart(def));
     this.grid.replaceChildren(...this.charts.map((c) => c.el));
     if (this.charts.length === 0) this.grid.append(h('p', { class: 'muted', text: 'This device has not reported any metrics yet.' }));
     for (const c of this.charts) c.mount();
+    this.applyExperiments();
     this.fsSection.hidden = this.plan.filesystems.length === 0;
     this.renderFs();
     this.buildPanels();
@@ -247,8 +268,13 @@ export class DevicePage implements Page {
       this.pi = new PiPanel(this.id);
       this.boards.append(this.pi.el);
     }
-    this.boards.hidden = !this.jetson && !this.pi;
-    this.el.dataset.boards = [this.jetson ? 'jetson' : '', this.pi ? 'pi' : ''].filter(Boolean).join(' ');
+    if (!this.inference && [...this.metrics].some((m) => m.startsWith('infer.'))) {
+      this.inference = new InferencePanel(this.id);
+      this.boards.prepend(this.inference.el);
+      this.inference.setExperiments(this.experiments);
+    }
+    this.boards.hidden = !this.jetson && !this.pi && !this.inference;
+    this.el.dataset.boards = [this.inference ? 'inference' : '', this.jetson ? 'jetson' : '', this.pi ? 'pi' : ''].filter(Boolean).join(' ');
     if (!this.procsSeen && [...this.metrics].some((m) => m.startsWith('procs.'))) this.procs.el.hidden = false;
     this.renderPanels();
   }
@@ -258,6 +284,63 @@ export class DevicePage implements Page {
     const m = d?.latest?.m ?? {};
     this.jetson?.render(m, d?.inventory);
     this.pi?.render(m);
+    this.inference?.render(d?.latest?.t, m, this.modelNames);
+  }
+
+  /** Model names from inference aggregates (`i`): the metric names only carry a segment. */
+  private learnModelNames(samples: readonly Sample[]): void {
+    for (const s of samples) for (const agg of s.i ?? []) this.learnModelName(agg.model);
+  }
+
+  private learnModelName(model: string): void {
+    const seg = metricSegment(model);
+    if (!this.modelNames.has(seg)) this.modelNames.set(seg, model);
+  }
+
+  private currentPlan(): PagePlan {
+    const gpuNames = new Map((this.device?.inventory.gpus ?? []).map((g) => [g.index, g.name] as const));
+    return planPage(this.metrics, gpuNames, this.modelNames);
+  }
+
+  /** Experiments overlapping the shown range (device clock): bands on the charts. */
+  private async loadExperiments(from: number, to: number): Promise<void> {
+    this.expRange = { from, to };
+    this.expAbort?.abort();
+    const ctl = new AbortController();
+    this.expAbort = ctl;
+    try {
+      const res = await listExperiments({ device: this.id, from, to }, ctl.signal);
+      if (ctl.signal.aborted) return;
+      this.experiments = res.experiments.filter((e) => e.deviceId === this.id);
+      for (const e of this.experiments) for (const m of e.models ?? []) this.learnModelName(m);
+      this.el.dataset.experiments = String(this.experiments.length);
+      this.applyExperiments();
+      // The list named models the legends only knew by their metric segment: relabel.
+      if (this.plan && this.planKey(this.currentPlan()) !== this.planKey(this.plan)) {
+        this.buildCharts();
+        void this.loadRange(true);
+      }
+    } catch {
+      // No experiments API (an older hub) or a network hiccup: the charts just have no bands.
+    }
+  }
+
+  private applyExperiments(): void {
+    const spans = this.experiments.map((e) => ({ id: e.id, name: e.name, start: e.start, end: e.end }));
+    for (const c of this.charts) c.setExperiments(spans);
+    this.inference?.setExperiments(this.experiments);
+  }
+
+  /** An experiment started or ended (an `e` event on the live feed): fetch the list again soon. */
+  private scheduleExperimentReload(): void {
+    if (this.expTimer) return;
+    this.expTimer = setTimeout(() => {
+      this.expTimer = undefined;
+      const r = this.expRange;
+      if (!r) return;
+      const now = Date.now() + (this.device?.clockOffsetMs ?? 0);
+      void this.loadExperiments(r.from, this.range === 'live' ? Math.max(r.to, now + 60_000) : r.to);
+    }, 300);
   }
 
   /** The Pi flags' look-up window and the process table, for the range being loaded. */
@@ -299,7 +382,7 @@ export class DevicePage implements Page {
   }
 
   private planKey(p: PagePlan): string {
-    return p.charts.map((c) => `${c.id}:${c.series.map((s) => s.metric).join(',')}`).join('|') + `|fs:${p.filesystems.join(',')}`;
+    return p.charts.map((c) => `${c.id}:${c.series.map((s) => `${s.metric}=${s.label}`).join(',')}`).join('|') + `|fs:${p.filesystems.join(',')}`;
   }
 
   /** Loads the selected range; `quiet` (periodic refresh, resync) keeps the charts undimmed meanwhile. */
@@ -323,6 +406,7 @@ export class DevicePage implements Page {
     this.loading = true;
     this.buffered = [];
     if (!quiet || !live) this.loadPanels(from, to, live, d);
+    void this.loadExperiments(from, live ? to + 60_000 : to);
     if (!quiet) {
       for (const c of this.charts) c.setLoading(range.key);
       setText(this.status, 'Loading…');
@@ -364,6 +448,8 @@ export class DevicePage implements Page {
 
   private onSamples(samples: Sample[]): void {
     let replan = false;
+    this.learnModelNames(samples);
+    if (samples.some((s) => s.e && s.e.length > 0)) this.scheduleExperimentReload();
     for (const s of samples) {
       for (const name of Object.keys(s.m)) {
         if (!this.metrics.has(name)) {
@@ -377,7 +463,7 @@ export class DevicePage implements Page {
       this.replanTimer = setTimeout(() => {
         this.replanTimer = undefined;
         const gpuNames = new Map((this.device?.inventory.gpus ?? []).map((g) => [g.index, g.name] as const));
-        if (this.plan && this.planKey(planPage(this.metrics, gpuNames)) !== this.planKey(this.plan)) {
+        if (this.plan && this.planKey(planPage(this.metrics, gpuNames, this.modelNames)) !== this.planKey(this.plan)) {
           this.buildCharts();
           void this.loadRange();
         }

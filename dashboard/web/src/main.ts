@@ -1,5 +1,7 @@
 // Entry point: wires the live socket into the fleet store and shows the page the hash names.
+import { ComparePage } from './compare-page.js';
 import { DevicePage } from './device-page.js';
+import { ExperimentsPage } from './experiments-page.js';
 import { FleetPage } from './fleet-page.js';
 import { LiveSocket, type SocketState } from './live-socket.js';
 import type { Page } from './page.js';
@@ -31,13 +33,44 @@ showState(socket.state);
 
 const root = document.getElementById('app') ?? document.body.appendChild(document.createElement('main'));
 
+/** Marks the header link of the section shown. */
+function markNav(route: Route): void {
+  const section = route.page === 'experiments' || route.page === 'compare' ? 'experiments' : 'fleet';
+  for (const a of document.querySelectorAll<HTMLElement>('.topnav [data-nav]')) {
+    if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function createPage(route: Route): Page {
+  switch (route.page) {
+    case 'device':
+      return new DevicePage(store, route.id, route.range);
+    case 'experiments':
+      return new ExperimentsPage(store, route.device, route.name);
+    case 'compare':
+      return new ComparePage(store, route.ids, route.baseline);
+    default:
+      return new FleetPage(store);
+  }
+}
+
 function show(route: Route): void {
+  markNav(route);
   if (route.page === 'device' && page instanceof DevicePage && page.id === route.id) {
     page.setRange(route.range);
     return;
   }
+  if (route.page === 'experiments' && page instanceof ExperimentsPage) {
+    page.setFilter(route.device, route.name);
+    return;
+  }
+  if (route.page === 'compare' && page instanceof ComparePage && page.sameIds(route.ids)) {
+    page.setBaseline(route.baseline);
+    return;
+  }
   page?.destroy();
-  page = route.page === 'device' ? new DevicePage(store, route.id, route.range) : new FleetPage(store);
+  page = createPage(route);
   socket.subscribe(route.page === 'device' ? [route.id] : '*');
   if (route.page === 'fleet') document.title = 'Fleet · edgewatch';
   root.replaceChildren(page.el);

@@ -11,7 +11,11 @@ export const RANGES: readonly { key: RangeKey; label: string; ms: number }[] = [
   { key: '7d', label: '7 d', ms: 7 * 24 * 60 * 60_000 },
 ];
 
-export type Route = { page: 'fleet' } | { page: 'device'; id: string; range: RangeKey };
+export type Route =
+  | { page: 'fleet' }
+  | { page: 'device'; id: string; range: RangeKey }
+  | { page: 'experiments'; device: string | null; name: string | null }
+  | { page: 'compare'; ids: string[]; baseline: string | null };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, '');
@@ -27,6 +31,16 @@ export function parseRoute(hash: string): Route {
     const rangeParam = new URLSearchParams(query).get('range');
     const range = RANGES.find((r) => r.key === rangeParam)?.key ?? 'live';
     return { page: 'device', id, range };
+  }
+  if (/^\/experiments\/?$/.test(path)) {
+    const q = new URLSearchParams(query);
+    return { page: 'experiments', device: q.get('device') || null, name: q.get('name') || null };
+  }
+  if (/^\/compare\/?$/.test(path)) {
+    const q = new URLSearchParams(query);
+    const ids = [...new Set((q.get('ids') ?? '').split(',').map((s) => s.trim()).filter(Boolean))];
+    const baseline = q.get('baseline');
+    return { page: 'compare', ids, baseline: baseline && ids.includes(baseline) ? baseline : (ids[0] ?? null) };
   }
   return { page: 'fleet' };
 }
