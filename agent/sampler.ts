@@ -24,6 +24,8 @@ export interface SamplerInferenceSource {
 
 const PROCESS_TABLE = 'process table';
 const INFERENCE = 'inference';
+/** Where in each interval ticks fall, ms after a whole multiple of it on the wall clock. */
+export const GRID_PHASE_MS = 300;
 
 export class Sampler {
   private timer: NodeJS.Timeout | null = null;
@@ -48,11 +50,13 @@ export class Sampler {
 
   start(): void {
     this.running = true;
-    this.startedAt = performance.now();
+    this.startedAt = performance.now() - this.intervalMs + firstSlotDelay(Date.now(), this.intervalMs);
     this.tickIndex = 0;
-    // The first tick primes rate counters; values follow from the second.
+    // The first tick primes rate counters; values follow from the second, on the grid.
     void this.tick();
   }
+
+
 
   stop(): void {
     this.running = false;
@@ -156,4 +160,17 @@ export class Sampler {
     this.failed.add(collector.name);
     this.log.warn({ collector: collector.name, err }, 'collector failed while sampling; its values are left out');
   }
+}
+
+/**
+ * Ticks fall GRID_PHASE_MS after a whole multiple of the interval on the wall clock (…:07.300,
+ * …:08.300 at 1 s). Inference histograms of the second that just ended are sealed by then,
+ * so a timing reaches the hub within about 1.3 s rather than up to a tick later, and devices
+ * sample at the same moments, which lines their charts up. The first grid slot is at least
+ * half an interval away, so the priming tick's rates are not taken over a few milliseconds.
+ */
+export function firstSlotDelay(wallNow: number, intervalMs: number): number {
+  const next = Math.ceil((wallNow - GRID_PHASE_MS) / intervalMs) * intervalMs + GRID_PHASE_MS;
+  const delay = next - wallNow;
+  return delay < intervalMs / 2 ? delay + intervalMs : delay;
 }

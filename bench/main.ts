@@ -2,10 +2,11 @@
 // noisy, so each figure is a median over several windows, with a baseline measured in the
 // same run where one makes sense.
 //
-//   node dist/bench.mjs [--quick] [--only agent|ingest|history]
+//   node dist/bench.mjs [--quick] [--only agent|ingest|history|inference]
 import { parseArgs } from 'node:util';
 import { agentCostBench } from './agent-cost.js';
 import { historyQueryBench } from './history-query.js';
+import { inferenceBench } from './inference.js';
 import { hubIngestBench } from './hub-ingest.js';
 import { measureProcessTable } from './process-table.js';
 import { samplingCostBench } from './sampling-cost.js';
@@ -32,4 +33,5 @@ if (!values.only || values.only === 'agent') {
 }
 if (!values.only || values.only === 'ingest') rows.push(...(await hubIngestBench({ agents: 100, rounds: quick ? 2 : 3, seconds: quick ? 3 : 5 })));
 if (!values.only || values.only === 'history') rows.push(...historyQueryBench({ days: quick ? 2 : 7 }));
+if (!values.only || values.only === 'inference') rows.push(...(await inferenceBench({ quick })));
 printTable(rows);
