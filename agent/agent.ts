@@ -1,8 +1,9 @@
 // Wires one agent together: state (device id, sequence numbers) → inventory → collectors
-// (detected once) → sampler (one tick per interval) → spool → hub connection. Beside them,
+// (detected once) → sampler (one tick per interval) → spool (on disk by default) → hub connection. Beside them,
 // the inference receiver takes timings from the user's code into an aggregator the sampler
 // drains every tick.
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { INFERENCE_DEFAULT_PORT } from '../shared/inference.js';
 import { EDGEWATCH_VERSION } from '../shared/version.js';
 import type { Logger } from '../shared/log.js';
@@ -17,8 +18,9 @@ import { DEFAULT_TOP_PROCESSES } from './processes/reader.js';
 import { createProcessTableSource, type ProcessTableSource } from './processes/source.js';
 import { Sampler } from './sampler.js';
 import { AgentState } from './state.js';
+import { DiskSpool } from './transport/disk-spool.js';
 import { HubConnection } from './transport/hub-connection.js';
-import { MemorySpool } from './transport/spool.js';
+import { MemorySpool, type Spool } from './transport/spool.js';
 
 export const DEFAULT_PROCESS_INTERVAL_MS = 5000;
 /** The capability a device announces when it sends process tables. */
@@ -36,8 +38,20 @@ export interface AgentOptions {
   procRoot?: string;
   sysRoot?: string;
   hostRoot?: string;
-  /** Samples kept while the hub is unreachable (oldest dropped beyond, and counted). */
+  /**
+   * Where batches wait for the hub's ack: 'disk' (default) in <stateDir>/spool, surviving
+   * agent restarts; 'memory' for tests and benchmarks. An unusable spool directory falls back
+   * to memory with an error in the log.
+   */
+  spool?: 'disk' | 'memory';
+  /** Bytes the disk spool keeps at most (default 100 MB); the oldest are dropped beyond, and counted. */
+  spoolMaxBytes?: number;
+  /** Age beyond which spooled batches are dropped unsent, and counted (default 7 days). */
+  spoolMaxAgeMs?: number;
+  /** Samples kept by the memory spool (oldest dropped beyond, and counted). */
   maxBufferedSamples?: number;
+  /** Backlog batches sent per second after a reconnect (default 200). */
+  backfillPerSecond?: number;
   collectors?: readonly CollectorFactory[];
   /**
    * How often the top-process table is taken (ms; default 5000). 0 disables it. It rides on
@@ -64,6 +78,7 @@ export interface RunningAgent {
   readonly collectors: readonly string[];
   readonly connection: HubConnection;
   readonly sampler: Sampler;
+  readonly spool: Spool;
   /** Where the inference receiver listens, or null when it is off or could not bind. */
   readonly inferencePort: number | null;
   stop(): Promise<void>;
@@ -132,11 +147,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     clock: Date.now(),
   });
 
-  const spool = new MemorySpool(opts.maxBufferedSamples);
+  const spool = openSpool(opts, log);
   const connection = new HubConnection({
     url: hubUrl,
     hello,
     spool,
+    backfillPerSecond: opts.backfillPerSecond,
     log: log.child({ part: 'transport' }),
     onWelcome: (welcome) => {
       // The hub has committed numbers this state never issued: the state directory was
@@ -147,7 +163,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       }
     },
   });
+  let stopped = false;
   const onSample = (sample: Sample): void => {
+    // A tick that was under way when stop() began: the spool may be closed already.
+    if (stopped) return;
     spool.push({ seq: state.takeSeq(), samples: [sample], dropped: spool.takeDropped() || undefined });
     connection.pump();
   };
@@ -167,15 +186,35 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     collectors: collectors.map((c) => c.name),
     connection,
     sampler,
+    spool,
     inferencePort: receiver?.port ?? null,
     async stop() {
       sampler.stop();
+      stopped = true;
       await receiver?.close();
       await connection.stop();
+      spool.close?.();
       await Promise.all([...collectors.map(async (c) => c.close?.()), processSource?.close()]);
       log.info('agent stopped');
     },
   };
+}
+
+/** The disk spool in <stateDir>/spool, or the memory spool when asked for or when the disk cannot be used. */
+function openSpool(opts: AgentOptions, log: Logger): Spool {
+  if (opts.spool === 'memory') return new MemorySpool(opts.maxBufferedSamples);
+  const dir = join(opts.stateDir, 'spool');
+  const slog = log.child({ part: 'spool' });
+  try {
+    return DiskSpool.open({ dir, log: slog, maxBytes: opts.spoolMaxBytes, maxAgeMs: opts.spoolMaxAgeMs, fallbackMaxSamples: opts.maxBufferedSamples });
+  } catch (err) {
+    slog.error(
+      { err, dir },
+      `cannot keep the spool in ${dir} (${(err as Error).message}): batches are kept in memory only and are lost if the agent restarts while the hub is unreachable. ` +
+        'Make that directory writable and give it free space (or pass --state-dir a writable directory), then restart the agent.',
+    );
+    return new MemorySpool(opts.maxBufferedSamples);
+  }
 }
 
 async function detectCollectors(factories: readonly CollectorFactory[], ctx: CollectorContext, log: Logger): Promise<Collector[]> {

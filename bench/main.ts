@@ -2,12 +2,14 @@
 // noisy, so each figure is a median over several windows, with a baseline measured in the
 // same run where one makes sense.
 //
-//   node dist/bench.mjs [--quick] [--only agent|ingest|history|inference]
+//   node dist/bench.mjs [--quick] [--only agent|ingest|load|backfill|history|inference]
 import { parseArgs } from 'node:util';
 import { agentCostBench } from './agent-cost.js';
+import { backfillBench } from './backfill.js';
 import { historyQueryBench } from './history-query.js';
 import { inferenceBench } from './inference.js';
 import { hubIngestBench } from './hub-ingest.js';
+import { hubLoadBench } from './hub-load.js';
 import { measureProcessTable } from './process-table.js';
 import { samplingCostBench } from './sampling-cost.js';
 import { printTable, type BenchRow } from './report.js';
@@ -32,6 +34,8 @@ if (!values.only || values.only === 'agent') {
   rows.push(...(await agentCostBench({ seconds: quick ? 20 : 60 })));
 }
 if (!values.only || values.only === 'ingest') rows.push(...(await hubIngestBench({ agents: 100, rounds: quick ? 2 : 3, seconds: quick ? 3 : 5 })));
+if (!values.only || values.only === 'load') rows.push(...(await hubLoadBench({ agents: 500, seconds: quick ? 20 : 120 })));
+if (!values.only || values.only === 'backfill') rows.push(...(await backfillBench({ batches: quick ? 600 : 3600 })));
 if (!values.only || values.only === 'history') rows.push(...historyQueryBench({ days: quick ? 2 : 7 }));
 if (!values.only || values.only === 'inference') rows.push(...(await inferenceBench({ quick })));
 printTable(rows);

@@ -13,6 +13,20 @@ export function parseDuration(raw: string): number {
   return Math.round(ms);
 }
 
+/**
+ * `100MB`, `512MiB`, `2GB`, `65536` → bytes. A bare number is bytes; KB/MB/GB are powers of
+ * 1000, KiB/MiB/GiB powers of 1024.
+ */
+export function parseSize(raw: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$/i.exec(raw);
+  if (!m) throw new InvalidArgumentError(`"${raw}" is not a size: use e.g. 100MB, 512MiB, 2GB or a number of bytes`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const factor = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }[unit]!;
+  const bytes = Math.round(Number(m[1]) * factor);
+  if (bytes <= 0) throw new InvalidArgumentError(`"${raw}" is not a size above zero`);
+  return bytes;
+}
+
 export function parsePort(raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${raw}" is not a TCP port (0–65535)`);

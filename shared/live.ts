@@ -23,6 +23,11 @@ export interface DeviceSummary {
   latest: Sample | null;
   /** Estimated device clock minus hub clock, ms; null until a batch has arrived. */
   clockOffsetMs: number | null;
+  /**
+   * The device's clock is more than 2 minutes off: its sample times are stored on the hub's
+   * clock (t − offset). Always sent by this hub; optional for older ones.
+   */
+  clockCorrected?: boolean;
   /** Samples the agent reported dropping because its buffer was full. */
   droppedSamples: number;
 }
@@ -52,8 +57,19 @@ export interface ProcessesResponse {
   table: ProcessTable | null;
 }
 
+/** Whether the hub can save data (on /healthz and the live feed's `hub` frame). */
+export interface HubStatus {
+  writable: boolean;
+  /** Why not, e.g. "the disk or database is full (SQLITE_FULL)"; null while writable. */
+  reason: string | null;
+  /** Hub clock (ms) since when writes fail; null while writable. */
+  since: number | null;
+}
+
 export type LiveFrame =
   | { type: 'snapshot'; v: 1; devices: DeviceSummary[] }
+  /** Sent after every snapshot and whenever the hub's ability to save data changes. */
+  | { type: 'hub'; v: 1; status: HubStatus }
   | { type: 'device'; v: 1; device: DeviceSummary }
   | { type: 'samples'; v: 1; deviceId: string; samples: Sample[] };
 

@@ -188,6 +188,11 @@ export const BatchSchema = z.object({
   samples: z.array(SampleSchema).min(1).max(MAX_SAMPLES_PER_BATCH),
   /** Samples the agent had to drop (buffer full) since its previous batch: never silent. */
   dropped: z.number().int().nonnegative().optional(),
+  /**
+   * Agent clock (ms) when this frame was sent (added within v1). With the hub's receive time
+   * it gives the device's clock offset, also for a resent backlog whose samples are old.
+   */
+  sentAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
 });
 export type Batch = z.infer<typeof BatchSchema>;
 
@@ -214,6 +219,8 @@ export const ErrorCodeSchema = z.enum([
   'hello_required',
   'store_unavailable',
   'too_large',
+  /** The peer sent frames faster than its connection's limit: this one was dropped (not stored). */
+  'rate_limited',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
@@ -253,10 +260,13 @@ export function parseFrame<T>(schema: z.ZodType<T>, raw: string): ParseResult<T>
     return { ok: false, code: 'bad_json', message: `frame is not JSON: ${(err as Error).message}` };
   }
   if (typeof data === 'object' && data !== null && 'v' in data && (data as { v: unknown }).v !== PROTOCOL_VERSION) {
+    const v = (data as { v: unknown }).v;
+    // Quote only a plain value: stringifying a hostile, deeply nested `v` would overflow the stack.
+    const shown = v !== null && typeof v === 'object' ? `of type ${Array.isArray(v) ? 'array' : 'object'}` : JSON.stringify(v)?.slice(0, 40);
     return {
       ok: false,
       code: 'unsupported_version',
-      message: `protocol version ${JSON.stringify((data as { v: unknown }).v)} is not supported; this side speaks v${PROTOCOL_VERSION}`,
+      message: `protocol version ${shown} is not supported; this side speaks v${PROTOCOL_VERSION}`,
     };
   }
   const parsed = schema.safeParse(data);

@@ -1,7 +1,9 @@
 // The agent's side of the wire: connect, say hello, stream spooled batches with a bounded
 // number in flight, forget a batch only when the hub acks it, and reconnect with backoff
 // whenever the connection is lost. Everything unacked is resent after a reconnect; the hub
-// recognises batches it already has, so that is safe.
+// recognises batches it already has, so that is safe. After a reconnect, batches that waited
+// (the backlog) are sent oldest first at a bounded rate, beside the live ones, which go out
+// at once and always have part of the window to themselves.
 import WebSocket from 'ws';
 import type { Logger } from '../../shared/log.js';
 import { HubMessageSchema, parseFrame, PROTOCOL_VERSION, type Hello, type Welcome } from '../../shared/protocol.js';
@@ -20,10 +22,16 @@ export interface HubConnectionOptions {
   onWelcome?: (welcome: Welcome) => void;
   /** A hub silent this long (no message, no ping) is presumed gone: reconnect. */
   silenceTimeoutMs?: number;
+  /** Backlog batches sent per second at most after a reconnect (default 200). */
+  backfillPerSecond?: number;
 }
+
+export const DEFAULT_BACKFILL_PER_SECOND = 200;
 
 /** Pause after the hub says it cannot store right now (disk full): it keeps the batches. */
 const STORE_RETRY_MS = 5_000;
+/** Pause after the hub dropped a batch for its frame rate limit. */
+const RATE_LIMITED_RETRY_MS = 1_000;
 
 export class HubConnection {
   private socket: WebSocket | null = null;
@@ -37,13 +45,30 @@ export class HubConnection {
   private lastHeard = 0;
   private readonly backoff: Backoff;
   private readonly window: number;
+  /** In-flight batches the backlog may take: the rest of the window is kept for live ones. */
+  private readonly backlogWindow: number;
+  private readonly backfillPerSecond: number;
+  /** Pending batches up to this seq when the hub welcomed us (all but the newest): the backlog. */
+  private backlogEnd = 0;
+  /** Backlog sent (or skipped) up to here on this connection. */
+  private backfillCursor = 0;
+  /** Live batches (after backlogEnd) sent up to here on this connection. */
+  private liveCursor = 0;
+  private backfillStartedAt = 0;
+  private backfillCount = 0;
+  private tokens = 0;
+  private tokensAt = 0;
+  private backfillTimer: NodeJS.Timeout | null = null;
   /** Counters for logs and tests. */
-  readonly stats = { connects: 0, acked: 0, sent: 0 };
+  readonly stats = { connects: 0, acked: 0, sent: 0, backfilled: 0 };
 
   constructor(private readonly opts: HubConnectionOptions) {
     // Agents that lost the same hub spread their retries over ±50 % of each delay.
     this.backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.5, healthyAfterMs: 0 });
     this.window = opts.window ?? 64;
+    this.backlogWindow = Math.max(1, this.window - Math.max(1, Math.floor(this.window / 4)));
+    this.backfillPerSecond = opts.backfillPerSecond ?? DEFAULT_BACKFILL_PER_SECOND;
+    if (!(this.backfillPerSecond > 0)) throw new Error(`backfill rate ${this.backfillPerSecond} is not valid: use a positive number of batches per second`);
   }
 
   get connected(): boolean {
@@ -60,19 +85,75 @@ export class HubConnection {
     const socket = this.socket;
     if (!this.ready || !socket || socket.readyState !== WebSocket.OPEN) return;
     if (Date.now() < this.pausedUntil) return;
-    for (const batch of this.opts.spool.pending()) {
+    const { spool } = this.opts;
+    // Live batches first, oldest first, within the whole window.
+    for (const seq of spool.pendingSeqs(this.liveCursor + 1)) {
       if (this.inFlight.size >= this.window) break;
-      if (this.inFlight.has(batch.seq)) continue;
-      const frame = { type: 'batch', v: PROTOCOL_VERSION, seq: batch.seq, samples: batch.samples, ...(batch.dropped ? { dropped: batch.dropped } : {}) };
-      socket.send(JSON.stringify(frame));
-      this.inFlight.add(batch.seq);
-      this.stats.sent++;
+      this.liveCursor = seq;
+      if (!this.inFlight.has(seq)) this.send(socket, seq);
     }
+    if (this.backfillCursor < this.backlogEnd) this.pumpBacklog(socket);
+  }
+
+  /** The backlog, oldest first, at most backfillPerSecond and within backlogWindow. */
+  private pumpBacklog(socket: WebSocket): void {
+    const rate = this.backfillPerSecond;
+    const burst = Math.max(1, Math.ceil(rate / 5));
+    const now = Date.now();
+    this.tokens = Math.min(burst, this.tokens + ((now - this.tokensAt) * rate) / 1000);
+    this.tokensAt = now;
+    let exhausted = true;
+    for (const seq of this.opts.spool.pendingSeqs(this.backfillCursor + 1)) {
+      if (seq > this.backlogEnd) break;
+      if (this.inFlight.size >= this.backlogWindow) {
+        exhausted = false; // an ack pumps again
+        break;
+      }
+      if (this.tokens < 1) {
+        exhausted = false;
+        if (!this.backfillTimer) {
+          this.backfillTimer = setTimeout(() => {
+            this.backfillTimer = null;
+            this.pump();
+          }, Math.ceil(((1 - this.tokens) * 1000) / rate));
+        }
+        break;
+      }
+      this.backfillCursor = seq;
+      if (!this.inFlight.has(seq) && this.send(socket, seq)) {
+        this.tokens -= 1;
+        this.backfillCount++;
+        this.stats.backfilled++;
+      }
+    }
+    if (exhausted) {
+      this.backfillCursor = this.backlogEnd;
+      if (this.backfillCount > 0) {
+        this.opts.log.info({ batches: this.backfillCount, ms: Date.now() - this.backfillStartedAt }, 'backlog sent to the hub');
+      }
+    }
+  }
+
+  /** Reads one batch back from the spool and sends it; false when it is gone. */
+  private send(socket: WebSocket, seq: number): boolean {
+    const batch = this.opts.spool.read(seq);
+    if (!batch) return false;
+    const frame = { type: 'batch', v: PROTOCOL_VERSION, seq: batch.seq, samples: batch.samples, ...(batch.dropped ? { dropped: batch.dropped } : {}), sentAt: Date.now() };
+    socket.send(JSON.stringify(frame));
+    this.inFlight.add(batch.seq);
+    this.stats.sent++;
+    return true;
+  }
+
+  /** A sent batch came back unstored: let the next pump send it again. */
+  private rewind(seq: number): void {
+    if (seq <= this.backlogEnd) this.backfillCursor = Math.min(this.backfillCursor, seq - 1);
+    else this.liveCursor = Math.min(this.liveCursor, seq - 1);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of [this.reconnectTimer, this.resumeTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.reconnectTimer, this.resumeTimer, this.backfillTimer]) if (timer) clearTimeout(timer);
     if (this.watchdog) clearInterval(this.watchdog);
     const socket = this.socket;
     this.socket = null;
@@ -113,6 +194,8 @@ export class HubConnection {
       this.ready = false;
       this.socket = null;
       this.inFlight.clear();
+      if (this.backfillTimer) clearTimeout(this.backfillTimer);
+      this.backfillTimer = null;
       if (this.watchdog) clearInterval(this.watchdog);
       if (this.stopped) return;
       const delay = this.backoff.next();
@@ -140,6 +223,7 @@ export class HubConnection {
         this.ready = true;
         this.stats.connects++;
         this.backoff.reset();
+        this.startBackfill();
         log.info({ url: this.opts.url, lastSeq: msg.lastSeq, backlog: spool.batchCount }, 'connected to hub');
         this.opts.onWelcome?.(msg);
         this.pump();
@@ -153,9 +237,15 @@ export class HubConnection {
       case 'error':
         if (msg.seq !== undefined) this.inFlight.delete(msg.seq);
         if (msg.code === 'store_unavailable' || msg.code === 'internal') {
+          if (msg.seq !== undefined) this.rewind(msg.seq);
           // The batch stays spooled; try again shortly rather than hammering a full disk.
           log.warn({ code: msg.code, seq: msg.seq, message: msg.message }, 'hub could not store a batch: will resend');
           this.pauseSending(STORE_RETRY_MS);
+        } else if (msg.code === 'rate_limited') {
+          // Dropped unstored for pace, not content: send it again after a short pause.
+          if (msg.seq !== undefined) this.rewind(msg.seq);
+          log.warn({ seq: msg.seq, message: msg.message }, 'hub rate-limited a batch: will resend');
+          this.pauseSending(RATE_LIMITED_RETRY_MS);
         } else {
           // A batch the hub finds invalid would be refused forever: drop it, loudly.
           log.error({ code: msg.code, seq: msg.seq, message: msg.message }, 'hub rejected a frame');
@@ -163,6 +253,18 @@ export class HubConnection {
         }
         break;
     }
+  }
+
+  /** Everything pending now but the newest batch is backlog; the newest goes out at once. */
+  private startBackfill(): void {
+    const last = this.opts.spool.lastSeq();
+    this.backlogEnd = last === undefined ? 0 : last - 1;
+    this.backfillCursor = 0;
+    this.liveCursor = this.backlogEnd;
+    this.backfillCount = 0;
+    this.backfillStartedAt = Date.now();
+    this.tokens = Math.max(1, Math.ceil(this.backfillPerSecond / 5));
+    this.tokensAt = Date.now();
   }
 
   private pauseSending(ms: number): void {

@@ -2,8 +2,8 @@ import { Command, Option } from 'commander';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../../shared/log.js';
-import { applyAgentConfig, DEFAULT_AGENT_CONFIG, describeEffectiveConfig, loadAgentConfig, splitList } from '../agent-config.js';
-import { inferencePortOption, intervalOption, logLevelOption, parseDuration, parsePositiveInt, untilSignalled } from '../options.js';
+import { applyAgentConfig, DEFAULT_AGENT_CONFIG, describeEffectiveConfig, loadAgentConfig, parseAge, splitList } from '../agent-config.js';
+import { inferencePortOption, intervalOption, logLevelOption, parseDuration, parsePositiveInt, parseSize, untilSignalled } from '../options.js';
 
 function defaultStateDir(): string {
   const base = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
@@ -18,7 +18,24 @@ export function agentCommand(): Command {
     .addOption(new Option('--id <id>', 'stable device id (default: generated once, kept in the state directory)').env('EDGEWATCH_DEVICE_ID'))
     .addOption(intervalOption())
     .addOption(new Option('--state-dir <dir>', 'where the device id and sequence state live').env('EDGEWATCH_STATE_DIR').default(defaultStateDir()))
-    .addOption(new Option('--buffer <samples>', 'samples kept while the hub is unreachable').env('EDGEWATCH_BUFFER').default(3600).argParser(parsePositiveInt))
+    .addOption(
+      new Option('--buffer <samples>', 'samples kept in memory while the hub is unreachable if the disk spool cannot be used')
+        .env('EDGEWATCH_BUFFER')
+        .default(3600)
+        .argParser(parsePositiveInt),
+    )
+    .addOption(
+      new Option('--spool-max <size>', 'disk kept for batches the hub has not acked (in <state-dir>/spool), e.g. 100MB; the oldest are dropped beyond, and reported')
+        .env('EDGEWATCH_SPOOL_MAX')
+        .default(100_000_000)
+        .argParser(parseSize),
+    )
+    .addOption(
+      new Option('--spool-max-age <duration>', 'spooled batches older than this are dropped unsent, and reported, e.g. 7d')
+        .env('EDGEWATCH_SPOOL_MAX_AGE')
+        .default(7 * 86_400_000)
+        .argParser(parseAge),
+    )
     .addOption(new Option('--proc-root <dir>', 'where /proc is (a container sees the host at e.g. /host/proc)').env('EDGEWATCH_PROC_ROOT').default('/proc'))
     .addOption(new Option('--sys-root <dir>', 'where /sys is').env('EDGEWATCH_SYS_ROOT').default('/sys'))
     .addOption(new Option('--host-root <dir>', "prefix of the host's mount points, for filesystem usage").env('EDGEWATCH_HOST_ROOT').default('/'))
@@ -69,6 +86,8 @@ export function agentCommand(): Command {
         intervalMs: opts.interval,
         stateDir: resolve(opts.stateDir),
         maxBufferedSamples: opts.buffer,
+        spoolMaxBytes: opts.spoolMax,
+        spoolMaxAgeMs: opts.spoolMaxAge,
         procRoot: opts.procRoot,
         sysRoot: opts.sysRoot,
         hostRoot: opts.hostRoot,
@@ -95,6 +114,8 @@ const CONFIG_KEYS = [
   'interval',
   'stateDir',
   'buffer',
+  'spoolMax',
+  'spoolMaxAge',
   'procRoot',
   'sysRoot',
   'hostRoot',
@@ -113,6 +134,8 @@ interface AgentCliOptions {
   interval: number;
   stateDir: string;
   buffer: number;
+  spoolMax: number;
+  spoolMaxAge: number;
   procRoot: string;
   sysRoot: string;
   hostRoot: string;

@@ -1,7 +1,7 @@
 // One agent connection (/ws/agent): hello → welcome, then batches → commit → ack. Every
 // frame is validated; a bad one gets an error frame and is logged, and the connection (and
 // every other agent) carries on.
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../../shared/log.js';
 import {
   AgentMessageSchema,
@@ -12,10 +12,12 @@ import {
   type Hello,
   type HubMessage,
 } from '../../shared/protocol.js';
-import type { DeviceRow, Store } from '../store/store.js';
+import { sqliteCode, type DeviceRow, type Store } from '../store/store.js';
+import { ClockEstimator, correctionFor, correctSamples, futureSamples, MAX_FUTURE_MS } from './clock.js';
 import type { Fleet } from './fleet.js';
 import { StoreUnavailableError, type IngestQueue } from './ingest-queue.js';
 import type { LiveFeed } from './live-feed.js';
+import { DEFAULT_LIMITS, FrameLimiter, LogThrottle, type SocketLimit } from './rate-limit.js';
 
 export interface AgentSocketDeps {
   store: Store;
@@ -25,12 +27,25 @@ export interface AgentSocketDeps {
   log: Logger;
   /** An agent that has not said hello by then is disconnected. */
   helloTimeoutMs?: number;
+  /** Frames per second this connection may send (rate-limit.ts has the defaults and why). */
+  limit?: SocketLimit;
 }
 
 export function attachAgentSocket(socket: WebSocket, remote: string, deps: AgentSocketDeps): void {
   const { store, ingest, fleet, live } = deps;
   let log = deps.log.child({ remote });
   let device: DeviceRow | null = null;
+  /** This device's clock offset, from the hello and then every batch's sentAt. */
+  let clock = new ClockEstimator();
+  /** ms subtracted from this device's sample times (0 unless it is > 2 min off). */
+  let correction = 0;
+  const limiter = new FrameLimiter(deps.limit ?? DEFAULT_LIMITS.agent);
+  // Rejections are logged, but a peer sending garbage must not flood the log.
+  const rejectLog = new LogThrottle();
+  const warnRejected = (fields: Record<string, unknown>, msg: string): void => {
+    const suppressed = rejectLog.allow();
+    if (suppressed >= 0) log.warn(suppressed > 0 ? { ...fields, suppressed } : fields, msg);
+  };
 
   const helloTimer = setTimeout(() => {
     if (!device) {
@@ -52,7 +67,18 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
       return;
     }
     const firstHello = device === null;
-    device = store.upsertDevice(hello, Date.now());
+    try {
+      device = store.upsertDevice(hello, Date.now());
+    } catch (err) {
+      // The disk cannot take the hello's refresh. A known device is welcomed all the same (its
+      // batches are refused until writes work: it keeps them); a new one is asked to come back.
+      if (sqliteCode(err)) ingest.writeFailed(err, `registering device ${hello.device.id}`);
+      const known = store.getDevice(hello.device.id);
+      if (!known) throw err;
+      device = known;
+    }
+    clock = new ClockEstimator(device.clockOffsetMs);
+    correction = correctionFor(clock.offsetMs);
     log = deps.log.child({ remote, device: device.id });
     if (firstHello) fleet.connected(device.id);
     clearTimeout(helloTimer);
@@ -62,16 +88,57 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
   };
 
   const onBatch = async (batch: Batch, current: DeviceRow): Promise<void> => {
+    const receivedAt = Date.now();
+    if (batch.sentAt !== undefined) {
+      const before = clock.offsetMs;
+      const { offsetMs, stepped } = clock.observe(batch.sentAt, receivedAt);
+      if (stepped) log.info({ fromMs: before, toMs: offsetMs }, 'device clock jumped (NTP sync or clock set): following it');
+    }
+    const nextCorrection = correctionFor(clock.offsetMs);
+    if (nextCorrection !== correction) {
+      if (nextCorrection !== 0 && correction === 0) {
+        log.warn({ clockOffsetMs: clock.offsetMs }, 'device clock is more than 2 minutes off: storing its samples on the hub clock');
+      } else if (nextCorrection === 0) log.info({ clockOffsetMs: clock.offsetMs }, 'device clock is right again: no more correction');
+      correction = nextCorrection;
+    }
+    const samples = correctSamples(batch.samples, correction);
+    const future = futureSamples(samples, receivedAt);
+    if (future > 0) {
+      // Stored, these would sit in the future for hours or years: refuse them, loudly and counted.
+      ingest.futureSamplesRejected += future;
+      try {
+        store.addRejectedSamples(current.num, future);
+      } catch {
+        // Counting is best effort: a failing disk must not turn this into another error.
+      }
+      const why =
+        `${future} of ${batch.samples.length} samples lie more than ${MAX_FUTURE_MS / 60_000} minutes in the hub's future ` +
+        `(device clock offset ${clock.offsetMs ?? 'unknown'} ms, ${correction ? `corrected by ${correction} ms` : 'not corrected'}): batch refused; check the device's clock`;
+      log.warn({ seq: batch.seq, future, clockOffsetMs: clock.offsetMs, correction }, 'refused a batch with samples in the future');
+      sendError('invalid_message', why, batch.seq);
+      return;
+    }
     try {
       const outcome = await ingest.submit({
         deviceNum: current.num,
         seq: batch.seq,
-        samples: batch.samples,
-        receivedAt: Date.now(),
+        samples,
+        receivedAt,
         dropped: batch.dropped,
+        sentAt: batch.sentAt,
+        tCorrection: correction,
+        clockOffsetMs: clock.offsetMs,
       });
       send({ type: 'ack', v: PROTOCOL_VERSION, seq: batch.seq });
-      if (outcome.stored) live.publishSamples(current.id, batch.samples);
+      if (outcome.stored) live.publishSamples(current.id, samples);
+      if (outcome.stored && (current.clockCorrected !== (correction !== 0))) {
+        // Corrected or no longer: browsers show (or hide) the clock warning.
+        const row = store.getDevice(current.id);
+        if (row) {
+          device = row;
+          live.publishDevice(fleet.summarise(row));
+        }
+      }
       else log.debug({ seq: batch.seq }, 'duplicate batch acked, not stored again');
     } catch (err) {
       if (err instanceof StoreUnavailableError) sendError('store_unavailable', err.message, batch.seq);
@@ -83,13 +150,39 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
   };
 
   socket.on('message', (data, isBinary) => {
+    // Nothing a peer sends may throw out of here: an exception in a ws listener would take the
+    // whole hub (every agent) down.
+    try {
+      onMessage(data, isBinary);
+    } catch (err) {
+      warnRejected({ err }, 'frame from agent could not be handled');
+      sendError('internal', 'the hub could not handle this frame');
+    }
+  });
+
+  const onMessage = (data: RawData, isBinary: boolean): void => {
+    if (socket.readyState !== socket.OPEN) return; // closing: frames already buffered are ignored
+    const verdict = limiter.check();
+    if (verdict === 'close') {
+      log.warn({ dropped: limiter.dropped }, 'agent keeps exceeding the frame rate limit: closing');
+      socket.close(1008, 'rate limit exceeded');
+      return;
+    }
+    if (verdict === 'drop') {
+      // Not stored and not acked: the seq (when there is one) tells the agent to send it again later.
+      const seq = isBinary ? undefined : batchSeq(data.toString());
+      warnRejected({ dropped: limiter.dropped, seq }, 'agent over the frame rate limit: frame dropped');
+      sendError('rate_limited', 'too many frames on this connection: this one was dropped; slow down and resend', seq);
+      return;
+    }
     if (isBinary) {
+      warnRejected({ code: 'invalid_message' }, 'rejected binary frame from agent');
       sendError('invalid_message', 'binary frames are not accepted: send JSON text frames');
       return;
     }
     const parsed = parseFrame(AgentMessageSchema, data.toString());
     if (!parsed.ok) {
-      log.warn({ code: parsed.code, reason: parsed.message }, 'rejected frame from agent');
+      warnRejected({ code: parsed.code, reason: parsed.message.slice(0, 300) }, 'rejected frame from agent');
       sendError(parsed.code, parsed.message);
       return;
     }
@@ -100,6 +193,8 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
       } catch (err) {
         log.error({ err }, 'could not register device');
         sendError('store_unavailable', `the hub could not register this device: ${(err as Error).message}`);
+        // Without a welcome the agent would wait forever: let it reconnect (with backoff) later.
+        if (!device) socket.close(1013, 'store unavailable: try again later');
       }
       return;
     }
@@ -108,7 +203,7 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
       return;
     }
     void onBatch(msg, device);
-  });
+  };
 
   socket.on('close', () => {
     clearTimeout(helloTimer);
@@ -119,4 +214,11 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
     if (row) live.publishDevice(fleet.summarise(row));
   });
   socket.on('error', (err) => log.warn({ err }, 'agent socket error'));
+}
+
+/** The seq of a batch frame, read cheaply (no schema) for the error frame of a dropped one. */
+function batchSeq(raw: string): number | undefined {
+  const m = /^\s*\{[^]{0,200}?"seq"\s*:\s*(\d{1,16})[,}\s]/.exec(raw.slice(0, 256));
+  const seq = m ? Number(m[1]) : NaN;
+  return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
 }

@@ -41,6 +41,7 @@ export class Fleet {
       inventory: row.inventory,
       latest: row.latest,
       clockOffsetMs: row.clockOffsetMs,
+      clockCorrected: row.clockCorrected,
       droppedSamples: row.droppedSamples,
     };
   }

@@ -1,6 +1,7 @@
 // The hub: one HTTP server carrying the REST API, the static web UI, the agent socket
 // (/ws/agent) and the browser live socket (/ws/live), over one SQLite store.
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,13 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../shared/log.js';
 import { MAX_AGENT_FRAME_BYTES } from '../../shared/protocol.js';
-import { Store } from '../store/store.js';
+import { Store, type StoreOptions } from '../store/store.js';
 import { attachAgentSocket } from './agent-socket.js';
 import { apiRouter, BadRequest } from './api.js';
 import { experimentsRouter } from './experiments-api.js';
 import { Fleet } from './fleet.js';
 import { IngestQueue } from './ingest-queue.js';
 import { LiveFeed } from './live-feed.js';
+import { IpLimiter, resolveLimits, type HubLimits } from './rate-limit.js';
 
 export const AGENT_PATH = '/ws/agent';
 export const LIVE_PATH = '/ws/live';
@@ -30,6 +32,12 @@ export interface HubOptions {
   /** Directory holding the built web UI (index.html, app.js). Found next to the bundle by default. */
   webRoot?: string;
   version?: string;
+  /** Rate limits per connection and per IP; rate-limit.ts has the defaults. */
+  limits?: Partial<HubLimits>;
+  /** While SQLite cannot write, probe it this often (ms); default 3000. */
+  storeProbeMs?: number;
+  /** Store options (test hooks such as maxPageCount). */
+  store?: StoreOptions;
 }
 
 export interface Hub {
@@ -46,26 +54,58 @@ export interface Hub {
 
 export async function startHub(opts: HubOptions): Promise<Hub> {
   const { log } = opts;
-  const store = Store.open(opts.dataDir);
+  const store = Store.open(opts.dataDir, opts.store);
   log.info({ db: store.path }, 'database open');
   const fleet = new Fleet(store);
-  const ingest = new IngestQueue(store, log.child({ part: 'ingest' }));
-  const live = new LiveFeed(fleet, log.child({ part: 'live' }));
+  const ingest = new IngestQueue(store, log.child({ part: 'ingest' }), { probeEveryMs: opts.storeProbeMs });
+  const limits = resolveLimits(opts.limits);
+  const live = new LiveFeed(fleet, log.child({ part: 'live' }), limits.live);
+  // Browsers show a red banner while the hub cannot save data.
+  ingest.onStatusChange((s) => live.publishHubStatus(s));
   const startedAt = Date.now();
 
   const app = express();
   app.disable('x-powered-by');
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
-  });
+  // Security headers. The CSP is the one in index.html's meta tag plus frame-ancestors (which
+  // only works as a header); connect-src 'self' covers ws:/wss: to this host in Chromium and
+  // Firefox (CSP3). No HSTS and no upgrade-insecure-requests: the hub is served over plain HTTP
+  // on a LAN (put TLS in front and enable both there).
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'none'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      strictTransportSecurity: false,
+      referrerPolicy: { policy: 'no-referrer' },
+      xFrameOptions: { action: 'deny' },
+    }),
+  );
+  // Per-IP request limit (also applied to WebSocket upgrades below).
+  const httpLimiter = new IpLimiter(limits.http);
+  const upgradeLimiter = new IpLimiter(limits.upgrade);
+  app.use(httpLimiter.middleware());
   app.get('/healthz', (_req, res) => {
     const dbOk = safePing(store);
-    const healthy = dbOk && !ingest.writesFailing;
+    const writes = ingest.writeStatus;
+    const healthy = dbOk && writes.writable;
     res.status(healthy ? 200 : 503).json({
       ok: healthy,
       db: dbOk ? 'ok' : 'unreachable',
-      writes: ingest.writesFailing ? 'failing' : 'ok',
+      writes: writes.writable ? 'ok' : 'failing',
+      // Why the hub cannot save data (disk full, read-only…): agents keep their data meanwhile.
+      ...(writes.writable ? {} : { reason: writes.reason, code: writes.code, failingSince: writes.since }),
+      futureSamplesRejected: ingest.futureSamplesRejected,
       agentsOnline: fleet.onlineCount,
       liveViewers: live.viewerCount,
       committedBatches: ingest.committedBatches,
@@ -101,6 +141,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const path = new URL(req.url ?? '/', 'http://hub').pathname;
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const wss = path === AGENT_PATH ? agentWss : path === LIVE_PATH ? liveWss : null;
+    socket.on('error', () => {}); // a peer resetting mid-handshake is not the hub's problem
+    const wait = upgradeLimiter.take(req.socket.remoteAddress ?? 'unknown');
+    if (wait > 0) {
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${wait}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
     if (!wss) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
@@ -108,7 +154,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       alive.set(ws, true);
       ws.on('pong', () => alive.set(ws, true));
-      if (wss === agentWss) attachAgentSocket(ws, remote, { store, ingest, fleet, live, log: log.child({ part: 'agent' }) });
+      if (wss === agentWss) attachAgentSocket(ws, remote, { store, ingest, fleet, live, log: log.child({ part: 'agent' }), limit: limits.agent });
       else live.attach(ws);
     });
   });
@@ -150,6 +196,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
+      ingest.close();
       live.closeAll();
       for (const ws of agentWss.clients) ws.close(1001, 'hub shutting down');
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

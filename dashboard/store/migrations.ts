@@ -125,6 +125,21 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX inference_seconds_by_time ON inference_seconds (device_num, t);
   `,
+  // 5: device clocks and disk trouble. Per batch, the agent's send time (its own clock) next to
+  // the hub's receive time, and the correction applied to its samples; per device, whether
+  // its times are being corrected and how many samples were refused (too far in the future).
+  // A small table for the write probe that tells when a full or read-only disk is writable again.
+  `
+  ALTER TABLE batches ADD COLUMN sent_at INTEGER;                          -- device clock, ms; NULL from older agents
+  ALTER TABLE batches ADD COLUMN t_correction INTEGER NOT NULL DEFAULT 0;  -- ms subtracted from the batch's sample times
+  ALTER TABLE devices ADD COLUMN clock_corrected INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE devices ADD COLUMN rejected_samples INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE write_probe (
+    id  INTEGER PRIMARY KEY,
+    at  INTEGER NOT NULL,
+    pad BLOB    NOT NULL
+  );
+  `,
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

@@ -24,7 +24,11 @@ export interface DeviceRow {
   lastSeq: number | null;
   latest: Sample | null;
   clockOffsetMs: number | null;
+  /** Sample times of this device are moved onto the hub's clock (it is more than 2 minutes off). */
+  clockCorrected: boolean;
   droppedSamples: number;
+  /** Samples refused because they lay too far in the hub's future, even after correction. */
+  rejectedSamples: number;
 }
 
 export interface BatchToCommit {
@@ -34,6 +38,29 @@ export interface BatchToCommit {
   /** Hub clock when the batch arrived. */
   receivedAt: number;
   dropped?: number;
+  /** Agent clock when the batch was sent, if the agent said. */
+  sentAt?: number;
+  /** ms already subtracted from the samples' times (0: stored on the device's own clock). */
+  tCorrection?: number;
+  /** The device's clock offset estimate after this batch (device − hub, ms); stored with it. */
+  clockOffsetMs?: number | null;
+}
+
+/** Error codes of SQLite meaning "cannot write here now" (disk full, read-only, I/O error…). */
+export const STORAGE_ERROR_CODES = ['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_PERM', 'SQLITE_CORRUPT', 'SQLITE_NOTADB'];
+
+/** The SQLite code of an error (extended codes such as SQLITE_IOERR_WRITE included), or undefined. */
+export function sqliteCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
+}
+
+export interface StoreOptions {
+  /**
+   * Test hook: caps the database at this many pages (PRAGMA max_page_count), which makes writes
+   * that need a new page fail with SQLITE_FULL, as on a full disk.
+   */
+  maxPageCount?: number;
 }
 
 export interface CommitOutcome {
@@ -66,7 +93,9 @@ interface RawDeviceRow {
   last_seq: number | null;
   latest: string | null;
   clock_offset_ms: number | null;
+  clock_corrected: number;
   dropped_samples: number;
+  rejected_samples: number;
 }
 
 export const DB_FILE_NAME = 'edgewatch.db';
@@ -173,13 +202,16 @@ export class Store {
     totalsByExperiment: Statement;
     totalsByTime: Statement;
     rawRange: Statement;
+    addRejected: Statement;
+    probeWrite: Statement;
+    probeDelete: Statement;
   };
   private readonly inferenceModelIds = new Map<string, number>();
   /** Hub clock of each device's last process-table prune. */
   private readonly lastProcessPrune = new Map<number, number>();
   private readonly commitTx: (items: readonly BatchToCommit[]) => CommitOutcome[];
 
-  private constructor(path: string) {
+  private constructor(path: string, opts: StoreOptions = {}) {
     this.path = path;
     this.db = new Database(path);
     // WAL: readers (API, charts) never block the writer (ingest) and vice versa.
@@ -190,6 +222,7 @@ export class Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
+    if (opts.maxPageCount !== undefined) this.setMaxPageCount(opts.maxPageCount);
 
     const db = this.db;
     this.stmt = {
@@ -216,8 +249,8 @@ export class Store {
         )
         .pluck(),
       insertBatch: db.prepare(
-        `INSERT OR IGNORE INTO batches (device_num, seq, received_at, t_first, t_last, n_samples)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO batches (device_num, seq, received_at, t_first, t_last, n_samples, sent_at, t_correction)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       // A second value for the same (device, metric, t) is ignored: a device whose clock
       // stepped back must not make the whole batch fail, nor count twice in the rollups.
@@ -234,7 +267,9 @@ export class Store {
            last_seen = @receivedAt,
            last_seq = MAX(COALESCE(last_seq, 0), @seq),
            latest = CASE WHEN latest IS NULL OR json_extract(latest, '$.t') <= @latestT THEN @latest ELSE latest END,
-           dropped_samples = dropped_samples + @dropped
+           dropped_samples = dropped_samples + @dropped,
+           clock_offset_ms = COALESCE(@clockOffsetMs, clock_offset_ms),
+           clock_corrected = CASE WHEN @clockOffsetMs IS NULL THEN clock_corrected ELSE @clockCorrected END
          WHERE num = @num`,
       ),
       deviceInterval: db.prepare('SELECT interval_ms FROM devices WHERE num = ?').pluck(),
@@ -321,14 +356,49 @@ export class Store {
          GROUP BY m.name ORDER BY m.name`,
       ),
       rawRange: db.prepare('SELECT t, v FROM samples WHERE device_num = ? AND metric_id = ? AND t >= ? AND t <= ? ORDER BY t'),
+      addRejected: db.prepare('UPDATE devices SET rejected_samples = rejected_samples + ? WHERE num = ?'),
+      // 64 KiB: needs pages the database does not have free after a failed commit, like real data.
+      probeWrite: db.prepare('INSERT INTO write_probe (at, pad) VALUES (?, zeroblob(65536))'),
+      probeDelete: db.prepare('DELETE FROM write_probe'),
     };
     this.commitTx = db.transaction((items: readonly BatchToCommit[]) => items.map((item) => this.commitOne(item)));
   }
 
   /** Opens (creating if needed) the database in `dataDir` and brings its schema up to date. */
-  static open(dataDir: string): Store {
+  static open(dataDir: string, opts: StoreOptions = {}): Store {
     mkdirSync(dataDir, { recursive: true });
-    return new Store(join(dataDir, DB_FILE_NAME));
+    return new Store(join(dataDir, DB_FILE_NAME), opts);
+  }
+
+  /**
+   * Proves SQLite can commit again after a failed write: inserts and deletes a 64 KiB row in one
+   * transaction (new pages, a WAL append, an fsync). Throws what SQLite throws.
+   */
+  probeWrite(now: number): void {
+    this.db.transaction(() => {
+      this.stmt.probeWrite.run(now);
+      this.stmt.probeDelete.run();
+    })();
+  }
+
+  /** Pages in the database now (PRAGMA page_count). */
+  pageCount(): number {
+    return this.db.pragma('page_count', { simple: true }) as number;
+  }
+
+  /** Test hook: caps the database size in pages (SQLite will not go below the current size). */
+  setMaxPageCount(pages: number): number {
+    return this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(pages))}`, { simple: true }) as number;
+  }
+
+  /** Test hook: every write fails with SQLITE_READONLY while on (PRAGMA query_only), as on a read-only disk. */
+  setQueryOnly(on: boolean): void {
+    this.db.pragma(`query_only = ${on ? 'ON' : 'OFF'}`);
+  }
+
+  /** Counts samples refused for this device (best effort: a failing disk loses the count). */
+  addRejectedSamples(deviceNum: number, n: number): void {
+    this.stmt.addRejected.run(n, deviceNum);
   }
 
   /** Records a device's hello: creates it on first sight, refreshes its identity after. */
@@ -388,7 +458,16 @@ export class Store {
         latest = s;
       }
     }
-    const fresh = this.stmt.insertBatch.run(item.deviceNum, item.seq, item.receivedAt, tFirst, tLast, samples.length);
+    const fresh = this.stmt.insertBatch.run(
+      item.deviceNum,
+      item.seq,
+      item.receivedAt,
+      tFirst,
+      tLast,
+      samples.length,
+      item.sentAt ?? null,
+      item.tCorrection ?? 0,
+    );
     if (fresh.changes === 0) return { stored: false };
 
     let newestTable = -Infinity;
@@ -429,6 +508,8 @@ export class Store {
       latest: JSON.stringify({ t: latest.t, m: latest.m }),
       latestT: latest.t,
       dropped: item.dropped ?? 0,
+      clockOffsetMs: item.clockOffsetMs ?? null,
+      clockCorrected: item.tCorrection ? 1 : 0,
     });
     return { stored: true };
   }
@@ -707,6 +788,8 @@ function toDeviceRow(r: RawDeviceRow): DeviceRow {
     lastSeq: r.last_seq,
     latest: parseJson<Sample | null>(r.latest, null),
     clockOffsetMs: r.clock_offset_ms,
+    clockCorrected: r.clock_corrected === 1,
     droppedSamples: r.dropped_samples,
+    rejectedSamples: r.rejected_samples,
   };
 }

@@ -50,6 +50,53 @@ describe('HubConnection', () => {
     expect(conn.stats.connects).toBe(2);
   });
 
+  it('after a reconnect sends the newest batches at once and the backlog oldest first at a bounded rate', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const port = await freePort();
+    const spool = new MemorySpool(10_000);
+    const acked: number[] = [];
+    const ackedAt = new Map<number, number>();
+    const ack = spool.ack.bind(spool);
+    spool.ack = (seq: number) => {
+      acked.push(seq);
+      ackedAt.set(seq, Date.now());
+      ack(seq);
+    };
+    for (let s = 1; s <= 300; s++) spool.push(sample(s));
+    const conn = new HubConnection({
+      url: `ws://127.0.0.1:${port}/ws/agent`,
+      hello: () => helloFrame('backfill-dev'),
+      spool,
+      log: silentLogger(),
+      backoff: fastBackoff(),
+      backfillPerSecond: 100,
+    });
+    cleanups.push(() => conn.stop());
+    conn.start();
+    const hub = await startHub({ port, host: '127.0.0.1', dataDir: tmp.dir, log: silentLogger() });
+    cleanups.push(() => hub.close());
+    await eventually('connected', () => conn.connected, 10_000, 10);
+    const connectedAt = Date.now();
+    spool.push(sample(301)); // live, while the backlog drains
+    conn.pump();
+    await eventually('everything acked', () => spool.batchCount === 0, 15_000, 50);
+
+    // The newest batch at the reconnect and the live one went out ahead of most of the backlog.
+    expect(acked.indexOf(300)).toBeLessThan(40);
+    expect(acked.indexOf(301)).toBeLessThan(80);
+    expect(ackedAt.get(301)! - connectedAt).toBeLessThan(1000);
+    // The backlog went oldest first, at ≤ 100 batches/s after a burst of 20: 279 more take ≥ 2.7 s.
+    expect(acked.filter((s) => s < 300)).toEqual(Array.from({ length: 299 }, (_, i) => i + 1));
+    expect(ackedAt.get(299)! - connectedAt).toBeGreaterThan(2000);
+    expect(conn.stats.backfilled).toBe(299);
+    expect(conn.stats.sent).toBe(301);
+
+    const dev = hub.store.getDevice('backfill-dev')!;
+    const series = hub.store.series({ deviceNum: dev.num, deviceId: dev.id, metrics: ['cpu.util'], from: 1_000_000, to: 1_302_000, points: 1000 });
+    expect(series.series['cpu.util']!.map(([, v]) => v)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
+  });
+
   it('keeps trying while no hub listens, without losing what it buffered', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.remove);

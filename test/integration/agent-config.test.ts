@@ -103,6 +103,30 @@ describe('agent config file', () => {
     expect(badFile.stderr).toMatch(/inferencePort/);
   });
 
+  it('takes the spool bounds from the file, env and flags as sizes and durations, defaulting to 100 MB and 7 days', async () => {
+    const defaults = await agent(['--print-config']);
+    expect(JSON.parse(defaults.stdout)).toMatchObject({ spoolMax: 100_000_000, spoolMaxAge: 7 * 86_400_000 });
+    expect(defaults.stderr).toMatch(/^spoolMax: default$/m);
+
+    const dir = scratch();
+    const file = join(dir, 'agent.json');
+    writeFileSync(file, JSON.stringify({ spoolMax: '20MB', spoolMaxAge: '12h' }));
+    const fromFile = await agent(['--config', file, '--print-config']);
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({ spoolMax: 20_000_000, spoolMaxAge: 12 * 3_600_000 });
+    const fromEnv = await agent(['--config', file, '--print-config'], { EDGEWATCH_SPOOL_MAX: '1GiB', EDGEWATCH_SPOOL_MAX_AGE: '2d' });
+    expect(JSON.parse(fromEnv.stdout)).toMatchObject({ spoolMax: 1024 ** 3, spoolMaxAge: 2 * 86_400_000 });
+    const fromFlag = await agent(['--config', file, '--print-config', '--spool-max', '512KB', '--spool-max-age', '90m']);
+    expect(JSON.parse(fromFlag.stdout)).toMatchObject({ spoolMax: 512_000, spoolMaxAge: 90 * 60_000 });
+
+    const badFlag = await agent(['--print-config', '--spool-max', 'lots']);
+    expect(badFlag.code).not.toBe(0);
+    expect(badFlag.stderr).toMatch(/"lots" is not a size/);
+    writeFileSync(file, JSON.stringify({ spoolMaxAge: 'a week' }));
+    const badFile = await agent(['--config', file, '--print-config']);
+    expect(badFile.code).not.toBe(0);
+    expect(badFile.stderr).toMatch(/spoolMaxAge/);
+  });
+
   it('refuses to disable a collector that does not exist, listing the known ones', async () => {
     const r = await agent(['--hub', 'ws://127.0.0.1:9/ws/agent', '--disable', 'cpu,warp-drive', '--state-dir', scratch()]);
     expect(r.code).not.toBe(0);

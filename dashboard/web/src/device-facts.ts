@@ -125,3 +125,17 @@ export function inventoryRows(d: DeviceSummary, metricNames: Iterable<string> = 
   if (agent.length) rows.push(['Agent', agent.join(' · ')]);
   return rows;
 }
+
+/**
+ * "device clock is 3 h 12 min behind; times corrected" when the hub stores this device's samples
+ * on its own clock (the device is more than 2 minutes off), else null.
+ */
+export function clockWarning(d: DeviceSummary): string | null {
+  if (!d.clockCorrected || d.clockOffsetMs === null) return null;
+  const abs = Math.abs(d.clockOffsetMs);
+  const days = Math.floor(abs / 86_400_000);
+  const hours = Math.floor((abs % 86_400_000) / 3_600_000);
+  const minutes = Math.floor((abs % 3_600_000) / 60_000);
+  const size = days > 0 ? `${days} d ${hours} h` : hours > 0 ? `${hours} h ${minutes} min` : `${minutes} min`;
+  return `device clock is ${size} ${d.clockOffsetMs > 0 ? 'ahead' : 'behind'}; times corrected`;
+}

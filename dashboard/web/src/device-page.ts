@@ -10,7 +10,7 @@ import { ApiError, getDevice, getProcesses, getSeries, listExperiments } from '.
 import { isJetson, isPi } from './board-model.js';
 import { planPage, type PagePlan } from './chart-plan.js';
 import { TimeChart } from './charts.js';
-import { inventoryRows } from './device-facts.js';
+import { clockWarning, inventoryRows } from './device-facts.js';
 import { append, clear, h, setData, setText } from './dom.js';
 import type { ExperimentSummary } from './experiment-types.js';
 import { experimentsHref } from './experiments-model.js';
@@ -34,6 +34,7 @@ export class DevicePage implements Page {
   private readonly title = h('h1', { class: 'device-title' });
   private readonly badge = h('span', { class: 'badge' });
   private readonly seen = h('span', { class: 'device-seen' });
+  private readonly clockWarn = h('span', { class: 'clock-warning', attrs: { role: 'note' } });
   private readonly host = h('div', { class: 'device-host' });
   private readonly inventory = h('dl', { class: 'inventory' });
   private readonly picker = h('nav', { class: 'range-picker', attrs: { 'aria-label': 'Time range' } });
@@ -95,7 +96,7 @@ export class DevicePage implements Page {
     );
     this.fsSection.hidden = true;
     this.head.append(
-      h('div', { class: 'device-title-row' }, this.title, this.badge, this.seen),
+      h('div', { class: 'device-title-row' }, this.title, this.badge, this.seen, this.clockWarn),
       this.host,
       this.inventory,
     );
@@ -233,6 +234,9 @@ export class DevicePage implements Page {
     setData(this.el, { online: String(d.online) });
     setText(this.seen, !d.online && d.lastSeen !== null ? `last seen ${formatAge(Date.now() - d.lastSeen)}` : '');
     setText(this.host, d.hostname && d.hostname !== d.name ? d.hostname : '');
+    const clock = clockWarning(d);
+    setText(this.clockWarn, clock ?? '');
+    this.clockWarn.hidden = clock === null;
     if (this.range === 'live' && this.plan && !this.loading) setText(this.status, liveStatus(d));
     const rows = inventoryRows(d, this.metrics);
     const key = JSON.stringify(rows);

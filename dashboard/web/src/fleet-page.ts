@@ -2,7 +2,7 @@
 import { formatAge, formatValue } from '../../../shared/format.js';
 import type { DeviceSummary } from '../../../shared/live.js';
 import { getSeries, listDevices } from './api.js';
-import { deviceFacts, osLine, type GpuFacts } from './device-facts.js';
+import { clockWarning, deviceFacts, osLine, type GpuFacts } from './device-facts.js';
 import { clear, h, setData, setText } from './dom.js';
 import type { Page } from './page.js';
 import { deviceHref } from './router.js';
@@ -30,6 +30,7 @@ class DeviceCard {
   private readonly hot = h('dd', { data: { field: 'hottest' } });
   private readonly hotRow: HTMLElement;
   private readonly os = h('div', { class: 'device-os' });
+  private readonly clockWarn = h('div', { class: 'clock-warning', attrs: { role: 'note' } });
   private readonly spark = new Sparkline(SPARK_WINDOW_MS, 100, 'CPU over the last 10 minutes');
   private gpuKey = '';
 
@@ -54,6 +55,7 @@ class DeviceCard {
         this.hotRow,
       ),
       this.os,
+      this.clockWarn,
     );
   }
 
@@ -67,6 +69,9 @@ class DeviceCard {
     setText(this.badge, d.online ? 'online' : 'offline');
     this.badge.className = `badge ${d.online ? 'badge-online' : 'badge-offline'}`;
     this.el.classList.toggle('is-offline', !d.online);
+    const clock = clockWarning(d);
+    setText(this.clockWarn, clock ?? '');
+    this.clockWarn.hidden = clock === null;
     if (d.online) {
       this.seen.hidden = true;
     } else {

@@ -150,6 +150,8 @@ function isLiveFrame(x: unknown): x is LiveFrame {
       return typeof (x as { device?: unknown }).device === 'object' && (x as { device?: unknown }).device !== null;
     case 'samples':
       return typeof (x as { deviceId?: unknown }).deviceId === 'string' && Array.isArray((x as { samples?: unknown }).samples);
+    case 'hub':
+      return typeof (x as { status?: { writable?: unknown } }).status?.writable === 'boolean';
     default:
       return false;
   }

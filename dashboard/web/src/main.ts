@@ -13,6 +13,20 @@ let page: Page | null = null;
 const socket = new LiveSocket();
 socket.onFrame((f) => store.applyFrame(f));
 
+// A red banner while the hub cannot save data (disk full, read-only…); gone when it recovers.
+const hubBanner = document.createElement('div');
+hubBanner.className = 'hub-banner';
+hubBanner.setAttribute('role', 'alert');
+hubBanner.hidden = true;
+document.querySelector('.topbar')?.after(hubBanner);
+socket.onFrame((f) => {
+  if (f.type !== 'hub') return;
+  hubBanner.hidden = f.status.writable;
+  hubBanner.textContent = f.status.writable
+    ? ''
+    : `The hub cannot save data: ${f.status.reason ?? 'database writes fail'}. Agents keep their data until it recovers.`;
+});
+
 const conn = document.getElementById('conn');
 const CONN_TEXT: Record<SocketState, string> = { open: 'live', connecting: 'connecting…', closed: 'reconnecting…' };
 function showState(s: SocketState): void {
