@@ -2,8 +2,10 @@
 // (detected once) → sampler (one tick per interval) → spool (on disk by default) → hub connection. Beside them,
 // the inference receiver takes timings from the user's code into an aggregator the sampler
 // drains every tick.
+import { X509Certificate } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { INFERENCE_DEFAULT_PORT } from '../shared/inference.js';
 import { EDGEWATCH_VERSION } from '../shared/version.js';
 import type { Logger } from '../shared/log.js';
@@ -70,6 +72,13 @@ export interface AgentOptions {
   inferencePort?: number | null | false;
   /** Address the inference receiver listens on (default 127.0.0.1: this device only). */
   inferenceHost?: string;
+  /**
+   * PEM certificate(s) of a private CA to trust for a wss:// hub, beside Node's default CAs
+   * (the CLI's --ca reads it from a file). The hub's certificate is always verified.
+   */
+  ca?: string | Buffer;
+  /** Device token (`ewd_…`) for a hub that requires authentication. */
+  token?: string;
   log: Logger;
 }
 
@@ -98,6 +107,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     throw new Error(`top processes ${topProcesses} is out of range: use a whole number from 1 to ${MAX_PROCESS_ROWS / 2}`);
   }
   const hubUrl = normalizeHubUrl(opts.hubUrl);
+  const ca = opts.ca === undefined ? undefined : trustedCas(opts.ca);
+  if (ca && hubUrl.startsWith('ws:')) log.warn({ hubUrl }, 'a CA was given but the hub URL is ws:// (no TLS): it is not used; use wss:// or https:// to connect over TLS');
   const state = AgentState.load(opts.stateDir, opts.deviceId);
   const ctx: CollectorContext = {
     procRoot: opts.procRoot ?? '/proc',
@@ -150,6 +161,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const spool = openSpool(opts, log);
   const connection = new HubConnection({
     url: hubUrl,
+    ...(ca ? { ca } : {}),
+    ...(opts.token ? { token: opts.token } : {}),
     hello,
     spool,
     backfillPerSecond: opts.backfillPerSecond,
@@ -265,6 +278,24 @@ async function detectProcessSource(ctx: CollectorContext, intervalMs: number, to
     log.warn({ err }, 'process table unavailable; it stays off');
     return null;
   }
+}
+
+/**
+ * Node's default CAs plus the given private CA, checked once: `ca` replaces the defaults in
+ * Node's TLS options, so they are listed too (a hub behind a public certificate keeps working).
+ */
+export function trustedCas(ca: string | Buffer): string[] {
+  const pem = ca.toString();
+  const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!certs) throw new Error('the CA file holds no PEM certificate (a block starting -----BEGIN CERTIFICATE-----)');
+  for (const cert of certs) {
+    try {
+      new X509Certificate(cert);
+    } catch (err) {
+      throw new Error(`the CA file holds a certificate that cannot be read: ${(err as Error).message}`);
+    }
+  }
+  return [...rootCertificates, ...certs];
 }
 
 /**

@@ -22,7 +22,7 @@ const WARMUP_S = 20;
 export async function agentCostBench(opts: { seconds: number }): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'edgewatch-bench-'));
   const port = await freePortNumber();
-  const hub = spawn(process.execPath, [CLI, 'hub', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'hub')], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });
+  const hub = spawn(process.execPath, [CLI, 'hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'hub')], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });
   try {
     await waitForHealth(`http://127.0.0.1:${port}/healthz`);
     const agent = spawn(process.execPath, [AGENT, '--hub', `ws://127.0.0.1:${port}`, '--interval', '1000', '--state-dir', join(dir, 'agent')], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });

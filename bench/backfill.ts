@@ -36,7 +36,7 @@ export async function backfillBench(opts: { batches: number }): Promise<BenchRow
 
   const port = await freePortNumber();
   const env = { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' };
-  const hub = spawn(process.execPath, [CLI, 'hub', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'hub')], { stdio: 'ignore', env });
+  const hub = spawn(process.execPath, [CLI, 'hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'hub')], { stdio: 'ignore', env });
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitForHealth(`${base}/healthz`);

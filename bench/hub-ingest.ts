@@ -20,7 +20,7 @@ const VALUES_PER_SAMPLE = 80;
 export async function hubIngestBench(opts: { agents: number; rounds: number; seconds: number }): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'edgewatch-bench-'));
   const port = await freePortNumber();
-  const hub = spawn(process.execPath, [...(process.env.EDGEWATCH_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'hub', '--port', String(port), '--host', '127.0.0.1', '--data', dir], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });
+  const hub = spawn(process.execPath, [...(process.env.EDGEWATCH_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', dir], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });
   const agents: SimAgent[] = [];
   try {
     await waitForHealth(`http://127.0.0.1:${port}/healthz`);

@@ -19,7 +19,7 @@ const VALUES_PER_SAMPLE = 80;
 export async function hubLoadBench(opts: { agents: number; seconds: number }): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'edgewatch-bench-load-'));
   const port = await freePortNumber();
-  const hub = spawn(process.execPath, [CLI, 'hub', '--port', String(port), '--host', '127.0.0.1', '--data', dir], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });
+  const hub = spawn(process.execPath, [CLI, 'hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', dir], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });
   const agents: PacedAgent[] = [];
   let browser: WebSocket | undefined;
   try {

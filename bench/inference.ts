@@ -33,7 +33,7 @@ async function startStack(): Promise<Stack> {
   const port = await freePortNumber();
   const inferencePort = await freePortNumber();
   const env = { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' };
-  const hub = spawn(process.execPath, [CLI, 'hub', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'hub')], { stdio: 'ignore', env });
+  const hub = spawn(process.execPath, [CLI, 'hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'hub')], { stdio: 'ignore', env });
   await waitForHealth(`http://127.0.0.1:${port}/healthz`);
   const agent = spawn(
     process.execPath,

@@ -50,6 +50,10 @@ export function parseAge(raw: string): number {
 export const AgentConfigSchema = z
   .object({
     hub: z.string().min(1),
+    /** PEM file of a private CA for a wss:// hub (--ca). */
+    ca: path,
+    /** Device token (ewd_…) for a hub that requires one (--token). */
+    token: z.string().min(1).max(200),
     name: z.string().min(1).max(128),
     id: z.string().min(1).max(64),
     interval: duration,

@@ -6,6 +6,7 @@ import { hubCommand } from './commands/hub.js';
 import { parseCommand } from './commands/parse.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
+import { adminPasswordCommand, tokenCommand } from './commands/token.js';
 
 const program = new Command('edgewatch')
   .description('Monitoring for ML on edge boards: an agent per device, a hub with history and a live dashboard.')
@@ -17,7 +18,9 @@ const program = new Command('edgewatch')
   .addCommand(hubCommand())
   .addCommand(agentCommand())
   .addCommand(runCommand())
-  .addCommand(parseCommand());
+  .addCommand(parseCommand())
+  .addCommand(tokenCommand())
+  .addCommand(adminPasswordCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`edgewatch: ${(err as Error).message}\n`);

@@ -222,6 +222,8 @@ export const ErrorCodeSchema = z.enum([
   /** The peer sent frames faster than its connection's limit: this one was dropped (not stored). */
   'rate_limited',
   'internal',
+  /** The agent's token does not allow this (another device id), or was revoked: the hub closes with 4401. */
+  'unauthorized',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 

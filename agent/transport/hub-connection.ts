@@ -24,6 +24,41 @@ export interface HubConnectionOptions {
   silenceTimeoutMs?: number;
   /** Backlog batches sent per second at most after a reconnect (default 200). */
   backfillPerSecond?: number;
+  /** Device token (`ewd_…`), sent as `Authorization: Bearer` in the handshake. */
+  token?: string;
+  /**
+   * CAs that may sign a wss:// hub's certificate (replacing Node's defaults when given, so
+   * pass those too; agent.ts does). The certificate is always verified.
+   */
+  ca?: string | Buffer | (string | Buffer)[];
+}
+
+/** Errors of a TLS handshake that refused the hub's certificate: retrying alone will not fix them. */
+const CERT_ERROR_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** What to do about a refused hub certificate, for the log. */
+function certificateAdvice(code: string): string {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return "the hub's certificate is for another host name: connect with a name (or IP) the certificate lists in its subjectAltName, or reissue it with this one";
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return "the hub's certificate is outside its validity dates: renew it, and check this device's clock";
+  }
+  return "the hub's certificate is not signed by a CA this agent trusts: pass the CA certificate that signed it with --ca <file> (EDGEWATCH_CA, or \"ca\" in the config file)";
 }
 
 export const DEFAULT_BACKFILL_PER_SECOND = 200;
@@ -59,6 +94,10 @@ export class HubConnection {
   private tokens = 0;
   private tokensAt = 0;
   private backfillTimer: NodeJS.Timeout | null = null;
+  /** The certificate error already logged (once) since the last good connection. */
+  private certErrorLogged: string | null = null;
+  /** A 401 from the hub was logged (once) since the last good connection. */
+  private authErrorLogged = false;
   /** Counters for logs and tests. */
   readonly stats = { connects: 0, acked: 0, sent: 0, backfilled: 0 };
 
@@ -175,13 +214,38 @@ export class HubConnection {
   private connect(): void {
     if (this.stopped) return;
     const { log } = this.opts;
-    const socket = new WebSocket(this.opts.url, { handshakeTimeout: 10_000, maxPayload: 1024 * 1024 });
+    const socket = new WebSocket(this.opts.url, { handshakeTimeout: 10_000, maxPayload: 1024 * 1024, ...(this.opts.token ? { headers: { Authorization: `Bearer ${this.opts.token}` } } : {}), ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
     this.socket = socket;
 
     socket.on('open', () => {
       this.lastHeard = Date.now();
       socket.send(JSON.stringify(this.opts.hello()));
       this.startWatchdog(socket);
+    });
+    // 401: no, a wrong or a revoked token. Said once (until the next good connection), then
+    // retried quietly with the usual backoff, so a revoked agent does not hammer the hub.
+    socket.on('unexpected-response', (_req, res) => {
+      let body = '';
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        if (res.statusCode === 401 && !this.authErrorLogged) {
+          this.authErrorLogged = true;
+          log.error(
+            { status: 401, reason: body.trim().slice(0, 300) || undefined, url: this.opts.url, token: this.opts.token ? 'given' : 'none' },
+            `the hub refused this agent: its token is ${this.opts.token ? 'invalid or revoked' : 'missing'}. Create one on the hub with \`edgewatch token create <device-id>\` and pass it with --token or EDGEWATCH_TOKEN (or "token" in the config file). Retrying with backoff.`,
+          );
+        } else log.debug({ status: res.statusCode, reason: body.trim().slice(0, 300) }, 'hub refused the connection: retrying');
+        socket.terminate();
+      };
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 1000) body += chunk;
+      });
+      res.once('end', finish);
+      res.once('error', finish);
+      res.once('close', finish);
     });
     socket.on('ping', () => (this.lastHeard = Date.now()));
     socket.on('message', (data) => {
@@ -204,8 +268,17 @@ export class HubConnection {
       else log.debug(fields, 'hub not reachable: retrying');
       this.reconnectTimer = setTimeout(() => this.connect(), delay);
     });
-    socket.on('error', (err) => {
-      // 'close' follows and schedules the retry; only say what went wrong.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // 'close' follows and schedules the retry; only say what went wrong. A refused
+      // certificate is said once, at error, with what to do; the retries go on quietly.
+      const code = err.code ?? '';
+      if (CERT_ERROR_CODES.has(code)) {
+        if (this.certErrorLogged !== code) {
+          this.certErrorLogged = code;
+          log.error({ code, reason: err.message, url: this.opts.url }, `cannot verify the hub's TLS certificate (${err.message}): ${certificateAdvice(code)}. Retrying with backoff.`);
+        } else log.debug({ code, url: this.opts.url }, 'hub certificate still refused');
+        return;
+      }
       log.debug({ err: err.message, url: this.opts.url }, 'hub connection error');
     });
   }
@@ -221,6 +294,8 @@ export class HubConnection {
     switch (msg.type) {
       case 'welcome':
         this.ready = true;
+        this.certErrorLogged = null;
+        this.authErrorLogged = false;
         this.stats.connects++;
         this.backoff.reset();
         this.startBackfill();
@@ -241,6 +316,9 @@ export class HubConnection {
           // The batch stays spooled; try again shortly rather than hammering a full disk.
           log.warn({ code: msg.code, seq: msg.seq, message: msg.message }, 'hub could not store a batch: will resend');
           this.pauseSending(STORE_RETRY_MS);
+        } else if (msg.code === 'unauthorized') {
+          // The hub closes (4401) right after: the reconnect gets a 401, logged once there.
+          log.error({ code: msg.code, message: msg.message }, 'hub refused this agent');
         } else if (msg.code === 'rate_limited') {
           // Dropped unstored for pace, not content: send it again after a short pause.
           if (msg.seq !== undefined) this.rewind(msg.seq);

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../../shared/log.js';
@@ -14,6 +15,12 @@ export function agentCommand(): Command {
   return new Command('agent')
     .description('run the agent on this device: sample metrics and stream them to a hub')
     .addOption(new Option('--hub <url>', 'hub agent endpoint, e.g. ws://hub.local:8080/ws/agent (required)').env('EDGEWATCH_HUB'))
+    .addOption(
+      new Option('--ca <file>', "PEM certificate of a private CA that signed a wss:// hub's certificate (trusted beside the system CAs)").env('EDGEWATCH_CA'),
+    )
+    .addOption(
+      new Option('--token <token>', 'device token (ewd_…) the hub requires; create one on the hub with `edgewatch token create <device-id>`').env('EDGEWATCH_TOKEN'),
+    )
     .addOption(new Option('--name <name>', 'device name shown in the dashboard (default: host name)').env('EDGEWATCH_NAME'))
     .addOption(new Option('--id <id>', 'stable device id (default: generated once, kept in the state directory)').env('EDGEWATCH_DEVICE_ID'))
     .addOption(intervalOption())
@@ -65,6 +72,8 @@ export function agentCommand(): Command {
       opts = command.opts<AgentCliOptions>();
       if (opts.printConfig) {
         const { config, sources } = describeEffectiveConfig(command, CONFIG_KEYS);
+        // The secret never goes to a terminal or a log: its id says which token it is.
+        if (typeof config.token === 'string') config.token = redactToken(config.token);
         process.stdout.write(JSON.stringify(config, null, 2) + '\n');
         process.stderr.write(Object.entries(sources).map(([k, s]) => `${k}: ${s}`).join('\n') + '\n');
         return;
@@ -77,8 +86,18 @@ export function agentCommand(): Command {
       const known = new Set([...COLLECTORS.map((c) => c.name), 'processes']);
       const unknown = [...disabled].filter((n) => !known.has(n));
       if (unknown.length > 0) command.error(`error: --disable names unknown collectors ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+      const { startAgent, trustedCas } = await import('../../agent/agent.js');
+      let ca: Buffer | undefined;
+      if (opts.ca !== undefined) {
+        // Read once, here: a wrong path fails at startup rather than at every reconnect.
+        try {
+          ca = readFileSync(opts.ca);
+          trustedCas(ca);
+        } catch (err) {
+          command.error(`error: cannot use --ca file ${opts.ca}: ${(err as Error).message}`);
+        }
+      }
       const log = createLogger('agent', opts.logLevel);
-      const { startAgent } = await import('../../agent/agent.js');
       const agent = await startAgent({
         hubUrl: opts.hub,
         name: opts.name,
@@ -98,6 +117,8 @@ export function agentCommand(): Command {
         // port) is for tests and embedding.
         inferencePort: opts.inferencePort === 0 ? null : opts.inferencePort,
         inferenceHost: opts.inferenceHost,
+        ...(ca ? { ca } : {}),
+        ...(opts.token ? { token: opts.token } : {}),
         log,
       });
       const signal = await untilSignalled();
@@ -109,6 +130,8 @@ export function agentCommand(): Command {
 /** The settings --print-config shows and a config file may hold. */
 const CONFIG_KEYS = [
   'hub',
+  'ca',
+  'token',
   'name',
   'id',
   'interval',
@@ -129,6 +152,8 @@ const CONFIG_KEYS = [
 
 interface AgentCliOptions {
   hub?: string;
+  ca?: string;
+  token?: string;
   name?: string;
   id?: string;
   interval: number;
@@ -147,4 +172,10 @@ interface AgentCliOptions {
   disable?: string[];
   config?: string;
   printConfig?: boolean;
+}
+
+/** `ewd_<id>_…`: which token it is, without its secret. */
+export function redactToken(raw: string): string {
+  const m = /^(ew[da]_[0-9a-f]{12})_/.exec(raw.trim());
+  return m ? `${m[1]}_…` : '(not an edgewatch token: expected ewd_<id>_<secret>)';
 }

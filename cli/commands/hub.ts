@@ -1,8 +1,21 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createLogger } from '../../shared/log.js';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
+import { listenHost, loginLine, noAuthOption, noAuthWarning } from '../auth-options.js';
 import { dataOption, hostOption, logLevelOption, portOption, untilSignalled } from '../options.js';
+
+interface HubCliOptions {
+  port: number;
+  host: string;
+  data: string;
+  logLevel: string;
+  /** false with --no-auth. */
+  auth: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+}
 
 export function hubCommand(): Command {
   return new Command('hub')
@@ -10,14 +23,46 @@ export function hubCommand(): Command {
     .addOption(portOption())
     .addOption(hostOption('0.0.0.0', '0.0.0.0 = every interface, so agents on the LAN can connect'))
     .addOption(dataOption('SQLite database'))
+    .addOption(noAuthOption())
+    .addOption(new Option('--tls-cert <file>', 'serve HTTPS and wss:// with this PEM certificate (chain); needs --tls-key').env('EDGEWATCH_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('EDGEWATCH_TLS_KEY'))
     .addOption(logLevelOption())
-    .action(async (opts: { port: number; host: string; data: string; logLevel: string }) => {
+    .action(async (opts: HubCliOptions, command: Command) => {
+      const tls = readTlsFiles(opts, command);
+      const host = listenHost(command, opts);
       const log = createLogger('hub', opts.logLevel);
       // Loaded on demand: `edgewatch agent` never pays for Express and SQLite.
       const { startHub } = await import('../../dashboard/server/hub.js');
-      const hub = await startHub({ port: opts.port, host: opts.host, dataDir: resolve(opts.data), log, version: EDGEWATCH_VERSION });
+      let hub;
+      try {
+        hub = await startHub({ port: opts.port, host, dataDir: resolve(opts.data), log, version: EDGEWATCH_VERSION, auth: opts.auth, ...(tls ? { tls } : {}) });
+      } catch (err) {
+        // A certificate/key pair that cannot be used is the operator's to fix: say so plainly.
+        if (tls && /TLS certificate and key/.test((err as Error).message)) command.error(`error: ${(err as Error).message}`);
+        throw err;
+      }
+      // On stdout, not in the log: the password is shown this once.
+      if (!opts.auth) process.stdout.write(`${noAuthWarning()}\n`);
+      else if (hub.initialLogin) {
+        process.stdout.write(`\n${loginLine(hub.initialLogin, resolve(opts.data))}\n(shown once; agents need a token: edgewatch token create <device-id> --data ${resolve(opts.data)})\n\n`);
+      }
       const signal = await untilSignalled();
       log.info({ signal }, 'stopping');
       await hub.close();
     });
+}
+
+/** Both files or neither; each read once, here, so a wrong path fails at startup naming the file. */
+function readTlsFiles(opts: HubCliOptions, command: Command): { cert: Buffer; key: Buffer } | undefined {
+  if (opts.tlsCert === undefined && opts.tlsKey === undefined) return undefined;
+  if (opts.tlsKey === undefined) command.error('error: --tls-cert needs --tls-key (or EDGEWATCH_TLS_KEY): the private key of the certificate');
+  if (opts.tlsCert === undefined) command.error('error: --tls-key needs --tls-cert (or EDGEWATCH_TLS_CERT): the certificate of the key');
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      return command.error(`error: cannot read ${flag} file ${file}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read('--tls-cert', opts.tlsCert!), key: read('--tls-key', opts.tlsKey!) };
 }

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
 import { createLogger } from '../../shared/log.js';
+import { listenHost, loginLine, noAuthOption, noAuthWarning } from '../auth-options.js';
+import { localAgentToken } from '../local-agent-token.js';
 import { dataOption, hostOption, inferencePortOption, intervalOption, logLevelOption, portOption, untilSignalled } from '../options.js';
 
 export function startCommand(): Command {
@@ -10,23 +12,35 @@ export function startCommand(): Command {
     .addOption(portOption())
     .addOption(hostOption('127.0.0.1', 'this machine only'))
     .addOption(dataOption('database and agent state'))
+    .addOption(noAuthOption())
     .addOption(intervalOption())
     .addOption(inferencePortOption())
     .addOption(logLevelOption())
-    .action(async (opts: { port: number; host: string; data: string; interval: number; inferencePort: number; logLevel: string }) => {
+    .action(async (opts: { port: number; host: string; data: string; interval: number; inferencePort: number; logLevel: string; auth: boolean }, command: Command) => {
       const dataDir = resolve(opts.data);
-      const [{ startHub }, { startAgent }] = await Promise.all([import('../../dashboard/server/hub.js'), import('../../agent/agent.js')]);
-      const hub = await startHub({ port: opts.port, host: opts.host, dataDir, log: createLogger('hub', opts.logLevel), version: EDGEWATCH_VERSION });
+      const host = listenHost(command, opts);
+      const [{ startHub }, { startAgent }, { AgentState }] = await Promise.all([
+        import('../../dashboard/server/hub.js'),
+        import('../../agent/agent.js'),
+        import('../../agent/state.js'),
+      ]);
+      const hub = await startHub({ port: opts.port, host, dataDir, log: createLogger('hub', opts.logLevel), version: EDGEWATCH_VERSION, auth: opts.auth });
+      const stateDir = join(dataDir, 'agent');
+      // The local agent is enrolled without any manual step: a token for its own device id.
+      const token = opts.auth ? localAgentToken(hub.store, stateDir, AgentState.load(stateDir).deviceId) : undefined;
       const agent = await startAgent({
         hubUrl: hub.agentUrl,
+        ...(token ? { token } : {}),
         intervalMs: opts.interval,
-        stateDir: join(dataDir, 'agent'),
+        stateDir,
         // Loopback whatever --host says: --host opens the dashboard, not the timing door.
         inferencePort: opts.inferencePort === 0 ? null : opts.inferencePort,
         inferenceHost: '127.0.0.1',
         log: createLogger('agent', opts.logLevel),
       });
-      process.stdout.write(`\nedgewatch is running: open ${hub.url} (data in ${dataDir}). Ctrl-C stops it.\n\n`);
+      // The password is on stdout this once (first start), never in the log.
+      const access = opts.auth ? loginLine(hub.initialLogin, dataDir) : noAuthWarning();
+      process.stdout.write(`\nedgewatch is running: open ${hub.url} (data in ${dataDir}). Ctrl-C stops it.\n${access}\n\n`);
       await untilSignalled();
       await agent.stop();
       await hub.close();

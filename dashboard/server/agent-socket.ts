@@ -29,6 +29,15 @@ export interface AgentSocketDeps {
   helloTimeoutMs?: number;
   /** Frames per second this connection may send (rate-limit.ts has the defaults and why). */
   limit?: SocketLimit;
+  /** With authentication on: the device token that opened this connection and the one device id it may speak for. */
+  auth?: { tokenId: string; deviceId: string };
+}
+
+/** Sends an error frame (also used by the hub for a token revoked while connected). */
+export function sendAgentError(socket: WebSocket, code: ErrorCode, message: string, seq?: number): void {
+  if (socket.readyState === socket.OPEN) {
+    socket.send(JSON.stringify({ type: 'error', v: PROTOCOL_VERSION, code, message, ...(seq !== undefined ? { seq } : {}) } satisfies HubMessage));
+  }
 }
 
 export function attachAgentSocket(socket: WebSocket, remote: string, deps: AgentSocketDeps): void {
@@ -61,6 +70,15 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
     send({ type: 'error', v: PROTOCOL_VERSION, code, message, ...(seq !== undefined ? { seq } : {}) });
 
   const onHello = (hello: Hello): void => {
+    if (deps.auth && hello.device.id !== deps.auth.deviceId) {
+      log.warn({ tokenId: deps.auth.tokenId, tokenDevice: deps.auth.deviceId, helloDevice: hello.device.id }, 'agent token is for another device: closing');
+      sendError(
+        'unauthorized',
+        `this token (ewd_${deps.auth.tokenId}_…) is for device ${deps.auth.deviceId}, not ${hello.device.id}: create one for this device with \`edgewatch token create ${hello.device.id}\``,
+      );
+      socket.close(4401, 'token is for another device');
+      return;
+    }
     if (device && device.id !== hello.device.id) {
       // Online state and sequence numbers are per device: one connection speaks for one.
       sendError('invalid_message', `this connection already speaks for device ${device.id}; open another connection for ${hello.device.id}`);

@@ -4,24 +4,33 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { dirname, join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../shared/log.js';
 import { MAX_AGENT_FRAME_BYTES } from '../../shared/protocol.js';
 import { Store, type StoreOptions } from '../store/store.js';
-import { attachAgentSocket } from './agent-socket.js';
+import { attachAgentSocket, sendAgentError } from './agent-socket.js';
+import { authenticate, authRouter, Credentials, requireAuth, sameOrigin, type Principal } from './auth/index.js';
+import { bearerToken } from './auth/tokens.js';
 import { apiRouter, BadRequest } from './api.js';
 import { experimentsRouter } from './experiments-api.js';
 import { Fleet } from './fleet.js';
 import { IngestQueue } from './ingest-queue.js';
 import { LiveFeed } from './live-feed.js';
-import { IpLimiter, resolveLimits, type HubLimits } from './rate-limit.js';
+import { IpLimiter, resolveLimits, type BucketLimit, type HubLimits } from './rate-limit.js';
 
 export const AGENT_PATH = '/ws/agent';
 export const LIVE_PATH = '/ws/live';
 const HEARTBEAT_MS = 30_000;
+/** WebSocket close code for a peer whose credentials do not (or no longer) allow it in. */
+export const CLOSE_UNAUTHORIZED = 4401;
+/** Login attempts per IP: a burst of 20, then one a second. */
+const DEFAULT_LOGIN_LIMIT: BucketLimit = { ratePerS: 1, burst: 20 };
 
 export interface HubOptions {
   /** Port to listen on; 0 picks a free one. */
@@ -38,22 +47,50 @@ export interface HubOptions {
   storeProbeMs?: number;
   /** Store options (test hooks such as maxPageCount). */
   store?: StoreOptions;
+  /**
+   * Serve HTTPS (and wss:// for agents and browsers) with this PEM certificate (chain) and
+   * private key instead of plain HTTP. Without it, put a TLS proxy in front (docs/reverse-proxy.md).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Require credentials: a device token (`ewd_…`) on /ws/agent, a session cookie or an API
+   * token (`ewa_…`) on /api/v1 and /ws/live. Default false for in-process callers (tests,
+   * embedding); the CLI turns it on unless --no-auth.
+   */
+  auth?: boolean;
+  /** Mark the session cookie Secure; default: when the hub serves TLS itself (HubOptions.tls). */
+  secureCookies?: boolean;
+  /** How often connected sockets' credentials are re-checked (revoked token → disconnected); default 2000 ms. */
+  authCheckMs?: number;
+  /** Login attempts per IP (default burst 20, then 1/s). */
+  loginLimit?: BucketLimit;
 }
 
 export interface Hub {
   readonly port: number;
-  /** http://host:port of the dashboard. */
+  /** http://host:port of the dashboard (https:// with HubOptions.tls). */
   readonly url: string;
-  /** ws://host:port/ws/agent: where an agent on this machine connects. */
+  /** ws://host:port/ws/agent (wss:// with HubOptions.tls): where an agent on this machine connects. */
   readonly agentUrl: string;
   readonly store: Store;
   readonly ingest: IngestQueue;
   readonly fleet: Fleet;
+  /** Whether credentials are required. */
+  readonly auth: boolean;
+  /**
+   * Set on the first start with auth on: the `admin` user just created and its random password.
+   * Print it once to the operator; it is never logged and cannot be read back later.
+   */
+  readonly initialLogin?: { user: string; password: string };
   close(): Promise<void>;
 }
 
 export async function startHub(opts: HubOptions): Promise<Hub> {
   const { log } = opts;
+  /** Served over TLS: HSTS on, and cookies may be marked Secure. */
+  const secure = Boolean(opts.tls);
+  // A bad certificate or key fails here, before anything is opened, with a message saying which.
+  if (opts.tls) checkTls(opts.tls);
   const store = Store.open(opts.dataDir, opts.store);
   log.info({ db: store.path }, 'database open');
   const fleet = new Fleet(store);
@@ -63,13 +100,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   // Browsers show a red banner while the hub cannot save data.
   ingest.onStatusChange((s) => live.publishHubStatus(s));
   const startedAt = Date.now();
+  const auth = opts.auth === true;
+  const creds = auth ? new Credentials(store) : null;
+  const initialLogin = creds ? ((await creds.ensureAdmin()) ?? undefined) : undefined;
+  if (initialLogin) log.info({ user: initialLogin.user }, 'created the first dashboard user (password shown once by the CLI)');
+  if (!auth) log.warn('authentication is off: anyone who can reach this hub can read the API and stream as any device');
 
   const app = express();
   app.disable('x-powered-by');
   // Security headers. The CSP is the one in index.html's meta tag plus frame-ancestors (which
   // only works as a header); connect-src 'self' covers ws:/wss: to this host in Chromium and
-  // Firefox (CSP3). No HSTS and no upgrade-insecure-requests: the hub is served over plain HTTP
-  // on a LAN (put TLS in front and enable both there).
+  // Firefox (CSP3). HSTS only when the hub serves TLS itself (HubOptions.tls); over plain HTTP
+  // on a LAN there is none, nor upgrade-insecure-requests (a TLS proxy in front sets its own).
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -86,7 +128,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
           frameAncestors: ["'none'"],
         },
       },
-      strictTransportSecurity: false,
+      strictTransportSecurity: secure ? { maxAge: 31_536_000, includeSubDomains: false } : false,
       referrerPolicy: { policy: 'no-referrer' },
       xFrameOptions: { action: 'deny' },
     }),
@@ -114,6 +156,16 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       version: opts.version ?? null,
     });
   });
+  if (creds) {
+    // Login, logout and session are open; everything else under /api/v1 needs a session or an API token.
+    app.use('/api/v1', authRouter(creds, { secureCookies: opts.secureCookies ?? secure, loginLimiter: new IpLimiter(opts.loginLimit ?? DEFAULT_LOGIN_LIMIT) }));
+    app.use('/api/v1', requireAuth(creds));
+  } else {
+    // Auth is off (--no-auth, loopback only): say so, so the UI shows no login form.
+    app.get('/api/v1/session', (_req, res) => {
+      res.json({ user: null, auth: false });
+    });
+  }
   app.use('/api/v1', apiRouter(store, fleet));
   app.use('/api/v1', experimentsRouter(store));
   app.use('/api', (req, res) => {
@@ -132,10 +184,16 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     res.status(500).json({ error: 'internal error; the hub log has details' });
   });
 
-  const server = createServer(app);
+  const server: Server | HttpsServer = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, app) : createServer(app);
+  // A client that refuses our certificate (or speaks plain HTTP to the TLS port) ends its own
+  // connection; say so at debug only.
+  server.on('tlsClientError', (err: Error, socket: { remoteAddress?: string }) => log.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed'));
   const agentWss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_FRAME_BYTES });
   const liveWss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const alive = new WeakMap<WebSocket, boolean>();
+  /** What let each socket in, re-checked every authCheckMs (a revoked token is disconnected). */
+  const agentTokens = new WeakMap<WebSocket, string>();
+  const viewers = new WeakMap<WebSocket, Principal>();
 
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://hub').pathname;
@@ -151,11 +209,45 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
+    let agentAuth: { tokenId: string; deviceId: string } | undefined;
+    let viewer: Principal | undefined;
+    if (creds && wss === agentWss) {
+      const check = creds.checkDeviceToken(bearerToken(req.headers.authorization));
+      if (!check.ok) {
+        const why =
+          check.reason === 'missing'
+            ? 'agent token required: send Authorization: Bearer ewd_... (create one on the hub with `edgewatch token create <device-id>`, pass it with --token or EDGEWATCH_TOKEN)'
+            : check.reason === 'revoked'
+              ? 'agent token revoked: create a new one on the hub with `edgewatch token create <device-id>`'
+              : 'agent token invalid: check --token / EDGEWATCH_TOKEN (create one on the hub with `edgewatch token create <device-id>`)';
+        log.warn({ remote, reason: check.reason }, 'agent refused: bad token');
+        refuse(socket, 401, 'Unauthorized', why);
+        return;
+      }
+      agentAuth = { tokenId: check.id, deviceId: check.deviceId };
+    } else if (creds) {
+      const who = authenticate(creds, req.headers);
+      if (!who || who === 'bad-token') {
+        refuse(socket, 401, 'Unauthorized', who === 'bad-token' ? 'invalid or revoked API token' : 'login required: POST /api/v1/login');
+        return;
+      }
+      // A cookie also rides along from another site on this host (another port): check Origin.
+      if (who.kind === 'session' && !sameOrigin(req)) {
+        refuse(socket, 403, 'Forbidden', 'cross-origin live socket refused: Origin does not match Host');
+        return;
+      }
+      viewer = who;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       alive.set(ws, true);
       ws.on('pong', () => alive.set(ws, true));
-      if (wss === agentWss) attachAgentSocket(ws, remote, { store, ingest, fleet, live, log: log.child({ part: 'agent' }), limit: limits.agent });
-      else live.attach(ws);
+      if (wss === agentWss) {
+        if (agentAuth) agentTokens.set(ws, agentAuth.tokenId);
+        attachAgentSocket(ws, remote, { store, ingest, fleet, live, log: log.child({ part: 'agent' }), limit: limits.agent, auth: agentAuth });
+      } else {
+        if (viewer) viewers.set(ws, viewer);
+        live.attach(ws);
+      }
     });
   });
 
@@ -175,14 +267,36 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
+  // Revoked tokens and ended sessions: their sockets are closed within authCheckMs.
+  const authCheck = creds
+    ? setInterval(() => {
+        try {
+          for (const ws of agentWss.clients) {
+            const tokenId = agentTokens.get(ws);
+            if (tokenId === undefined || ws.readyState !== ws.OPEN || creds.deviceTokenActive(tokenId)) continue;
+            log.warn({ tokenId }, 'agent token revoked: disconnecting its agent');
+            sendAgentError(ws, 'unauthorized', `this agent's token (ewd_${tokenId}_…) was revoked on the hub: create a new one with \`edgewatch token create <device-id>\``);
+            ws.close(CLOSE_UNAUTHORIZED, 'token revoked');
+          }
+          for (const ws of liveWss.clients) {
+            const who = viewers.get(ws);
+            if (who && ws.readyState === ws.OPEN && !creds.stillValid(who)) ws.close(CLOSE_UNAUTHORIZED, 'logged out or token revoked');
+          }
+        } catch (err) {
+          log.warn({ err }, 'credential check failed; will try again');
+        }
+      }, opts.authCheckMs ?? 2000)
+    : null;
+  authCheck?.unref();
+
   await listen(server, opts.port, opts.host);
   const port = (server.address() as AddressInfo).port;
   // A wildcard address is not one to browse to: name this machine's loopback instead.
   const local = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   const authority = `${local.includes(':') ? `[${local}]` : local}:${port}`;
-  const url = `http://${authority}`;
-  const agentUrl = `ws://${authority}${AGENT_PATH}`;
-  log.info({ url, host: opts.host, port, agentUrl }, 'hub listening');
+  const url = `${secure ? 'https' : 'http'}://${authority}`;
+  const agentUrl = `${secure ? 'wss' : 'ws'}://${authority}${AGENT_PATH}`;
+  log.info({ url, host: opts.host, port, agentUrl, tls: secure }, 'hub listening');
 
   let closed = false;
   return {
@@ -192,10 +306,13 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     store,
     ingest,
     fleet,
+    auth,
+    ...(initialLogin ? { initialLogin } : {}),
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
+      if (authCheck) clearInterval(authCheck);
       ingest.close();
       live.closeAll();
       for (const ws of agentWss.clients) ws.close(1001, 'hub shutting down');
@@ -211,6 +328,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   };
 }
 
+/** Answers a refused WebSocket upgrade with a plain-text reason and closes. */
+function refuse(socket: Duplex, status: number, text: string, body: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 function safePing(store: Store): boolean {
   try {
     return store.ping();
@@ -219,7 +341,21 @@ function safePing(store: Store): boolean {
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+/** Throws a message naming the problem when the TLS certificate or key cannot be used. */
+function checkTls(tls: { cert: string | Buffer; key: string | Buffer }): void {
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const hint =
+      e.code === 'ERR_OSSL_X509_KEY_VALUES_MISMATCH' || /key values mismatch/i.test(e.message)
+        ? 'the private key does not belong to the certificate'
+        : 'the certificate and the key must be PEM files (-----BEGIN CERTIFICATE----- and -----BEGIN … PRIVATE KEY-----)';
+    throw new Error(`cannot use the TLS certificate and key: ${e.message} (${hint})`);
+  }
+}
+
+function listen(server: Server | HttpsServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(

@@ -140,6 +140,39 @@ export const MIGRATIONS: readonly string[] = [
     pad BLOB    NOT NULL
   );
   `,
+  // 6: authentication. Tokens and sessions keep only sha256 of their secret (high-entropy
+  // random values); the admin password is an scrypt hash with its salt and parameters.
+  `
+  CREATE TABLE device_tokens (
+    id           TEXT    PRIMARY KEY,          -- 12 hex chars, the public part of ewd_<id>_<secret>
+    device_id    TEXT    NOT NULL,             -- the only device id this token may speak for
+    secret_hash  TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    last_used_at INTEGER
+  );
+  CREATE INDEX device_tokens_by_device ON device_tokens (device_id);
+  CREATE TABLE api_tokens (
+    id           TEXT    PRIMARY KEY,          -- the public part of ewa_<id>_<secret>
+    name         TEXT    NOT NULL,
+    secret_hash  TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    last_used_at INTEGER
+  );
+  CREATE TABLE users (
+    name          TEXT    PRIMARY KEY,
+    password_hash TEXT    NOT NULL,            -- scrypt$N$r$p$salt$hash
+    created_at    INTEGER NOT NULL
+  );
+  CREATE TABLE sessions (
+    id_hash    TEXT    PRIMARY KEY,
+    user       TEXT    NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+  `,
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

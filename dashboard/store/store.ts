@@ -7,6 +7,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { LogHistogram } from '../../shared/histogram.js';
 import type { ExperimentEvent, Hello, InferenceAggregate, Inventory, ProcessRow, ProcessTable, Sample } from '../../shared/protocol.js';
 import type { SeriesPoint, SeriesResponse } from '../../shared/live.js';
+import { AuthStore } from './auth-store.js';
 import { decodeBuckets, encodeBuckets } from './buckets-codec.js';
 import { migrate } from './migrations.js';
 
@@ -166,6 +167,8 @@ export interface ProcessSnapshot {
 
 export class Store {
   readonly path: string;
+  /** Tokens, users and sessions (auth-store.ts). */
+  readonly auth: AuthStore;
   private readonly db: Db;
   private readonly metricIds = new Map<string, number>();
   /** (device, metric) pairs already in device_metrics, as deviceNum · 2^32 + metricId. */
@@ -362,6 +365,7 @@ export class Store {
       probeDelete: db.prepare('DELETE FROM write_probe'),
     };
     this.commitTx = db.transaction((items: readonly BatchToCommit[]) => items.map((item) => this.commitOne(item)));
+    this.auth = new AuthStore(db);
   }
 
   /** Opens (creating if needed) the database in `dataDir` and brings its schema up to date. */

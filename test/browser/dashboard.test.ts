@@ -1,5 +1,7 @@
-// The dashboard end to end: the real hub and a local agent (`edgewatch start`), driven by
-// Debian's Chromium through playwright-core. Screenshots land in test-artifacts/ (git-ignored).
+// The dashboard end to end: the real hub and a local agent (`edgewatch start`, login on by
+// default), driven by Debian's Chromium through playwright-core. Each page first shows the
+// login view; the test logs in through the real form with the password the CLI printed.
+// Screenshots land in test-artifacts/ (git-ignored).
 //
 // Needs /usr/bin/chromium (or CHROMIUM_PATH). Without one the suite is skipped, unless
 // EDGEWATCH_REQUIRE_BROWSER=1 says a missing browser is a failure.
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freePort, REPO_ROOT, spawnCli, type CliProcess } from '../helpers/processes.js';
+import { isStatusConsoleError, logInThroughForm, printedLogin } from './auth-helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
@@ -27,7 +30,10 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in Chromium against a real hub and age
   let browser: Browser | undefined;
   let base = '';
   let deviceId = '';
+  let password = '';
   const pageErrors: string[] = [];
+  /** Pages logged in: from then on a 401 is an error too. */
+  const loggedIn = new WeakSet<Page>();
 
   async function newPage(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser!.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
@@ -35,10 +41,20 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in Chromium against a real hub and age
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (msg) => {
-      // A Content-Security-Policy violation or an uncaught error shows up here.
-      if (msg.type() === 'error' && !/favicon/.test(msg.text())) pageErrors.push(msg.text());
+      // A Content-Security-Policy violation or an uncaught error shows up here. Before the
+      // login the hub's 401s are expected (Chrome logs each as a failed resource load).
+      if (msg.type() !== 'error' || /favicon/.test(msg.text())) return;
+      if (!loggedIn.has(page) && isStatusConsoleError(msg.text(), 401)) return;
+      pageErrors.push(msg.text());
     });
     return { context, page };
+  }
+
+  /** Opens the dashboard, which shows the login view, and logs in through the form. */
+  async function openLoggedIn(page: Page, url = base): Promise<void> {
+    await page.goto(url);
+    await logInThroughForm(page, password);
+    loggedIn.add(page);
   }
 
   /** Current data-points of a chart canvas (0 when absent). */
@@ -74,6 +90,7 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in Chromium against a real hub and age
       exitedEarly,
     ]);
     exitedEarly.catch(() => {}); // exiting later (in afterAll) is expected
+    ({ password } = await printedLogin(proc));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       timeout: 30_000,
@@ -91,6 +108,22 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in Chromium against a real hub and age
     const { context, page } = await newPage(DESKTOP);
     try {
       await page.goto(base);
+      // Logged out: the login view, no fleet, and the API refuses the page's own fetch.
+      await page.locator('[data-page="login"] form').waitFor({ state: 'visible' });
+      expect(await page.locator('#login-user').inputValue()).toBe('admin');
+      expect(await page.locator('.device-card').count()).toBe(0);
+      expect(await page.locator('[data-action="logout"]').isVisible()).toBe(false);
+      const anonymous = (await page.evaluate(
+        "fetch('/api/v1/devices').then(async (r) => ({ status: r.status, body: await r.json() }))",
+      )) as { status: number; body: { error?: string; login?: string } };
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body).toMatchObject({ error: 'login required', login: '/api/v1/login' });
+      expect(await page.locator('#conn').getAttribute('data-state')).toBe('logged-out');
+
+      await logInThroughForm(page, password);
+      loggedIn.add(page);
+      await expect.poll(() => page.locator('#conn').getAttribute('data-state'), { timeout: 15_000 }).toBe('open');
+      expect(await page.locator('[data-action="logout"]').isVisible()).toBe(true);
       const card = page.locator('a.device-card[data-online="true"]', { hasText: hostname() });
       await card.waitFor({ state: 'visible', timeout: 20_000 });
       deviceId = (await card.getAttribute('data-device-id')) ?? '';
@@ -114,7 +147,7 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in Chromium against a real hub and age
     expect(deviceId, 'the fleet test found the device').not.toBe('');
     const { context, page } = await newPage(DESKTOP);
     try {
-      await page.goto(base);
+      await openLoggedIn(page);
       await page.locator(`a.device-card[data-device-id="${deviceId}"]`).click();
       await expect.poll(() => page.evaluate('location.hash')).toBe(`#/device/${encodeURIComponent(deviceId)}`);
       await expect.poll(() => page.locator('h1.device-title').textContent()).toMatch(/\S/);
@@ -157,7 +190,7 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in Chromium against a real hub and age
     expect(deviceId, 'the fleet test found the device').not.toBe('');
     const { context, page } = await newPage(PHONE);
     try {
-      await page.goto(base);
+      await openLoggedIn(page);
       const card = page.locator(`a.device-card[data-device-id="${deviceId}"]`);
       await card.waitFor({ state: 'visible', timeout: 15_000 });
       await expect

@@ -3,17 +3,20 @@
 // around a Python script that reports latencies through the stdlib SDK, then the comparison
 // in the API and on the compare page. Every figure is checked against values computed here,
 // independently, from the raw inputs: the latencies the scripts sent, the parameter counts
-// given to `run`, and the power samples the hub stored.
+// given to `run`, and the power samples the hub stored. The hub runs with its default login:
+// Node logs in with the password `start` printed (POST /api/v1/login) and sends the cookie;
+// the browser contexts get theirs from the same endpoint.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComparisonResponse, ExperimentStats, ExperimentSummary, SeriesResponse } from '../../shared/live.js';
 import { createClient } from '../../sdk/index.js';
-import { CLI, eventually, freePort, getJson, REPO_ROOT, spawnCli, type CliProcess } from '../helpers/processes.js';
+import { CLI, eventually, freePort, REPO_ROOT, spawnCli, type CliProcess } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { apiLogin, getJsonAs, printedLogin } from './auth-helpers.js';
 
 const run = promisify(execFile);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -63,6 +66,19 @@ describe.skipIf(!HAVE_BROWSER || !HAVE_PYTHON)('edgewatch run â†’ experiments â†
   const sent: Record<string, number[]> = {};
   const ids: Record<string, string> = {};
   const codes: Record<string, number> = {};
+  let password = '';
+  let cookie = '';
+  const getJson = <T>(url: string): Promise<T> => getJsonAs<T>(cookie, url);
+
+  /** A page in a fresh context that logged in through the API (the form has its own suites). */
+  async function loggedInPage(): Promise<Page> {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const res = await context.request.post(`${base}api/v1/login`, { data: { user: 'admin', password } });
+    expect(res.status()).toBe(204);
+    const page = await context.newPage();
+    page.on('close', () => void context.close());
+    return page;
+  }
 
   async function runExperiment(spec: typeof ORIGINAL, exitCode = 0): Promise<void> {
     const out = join(tmp.dir, `${spec.name}.json`);
@@ -91,6 +107,10 @@ describe.skipIf(!HAVE_BROWSER || !HAVE_PYTHON)('edgewatch run â†’ experiments â†
     start = spawnCli(['start', '--port', String(port), '--data', join(tmp.dir, 'data'), '--interval', '500', '--inference-port', String(inferencePort)], {
       PATH: `${FAKE_BIN}:${process.env.PATH ?? ''}`,
     });
+    ({ password } = await printedLogin(start, 30_000));
+    cookie = await eventually('POST /api/v1/login', () => apiLogin(base, 'admin', password), 30_000, 250);
+    // Without the cookie the API refuses.
+    expect((await fetch(`${base}api/v1/devices`)).status).toBe(401);
     // Wait for the GPU's power in the stream: energy needs it.
     await eventually(
       'the local agent streaming GPU power',
@@ -200,7 +220,7 @@ describe.skipIf(!HAVE_BROWSER || !HAVE_PYTHON)('edgewatch run â†’ experiments â†
     expect(stats(a).speedupP50).toBe(1);
 
     // The compare page shows the same numbers.
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await loggedInPage();
     try {
       await page.goto(`${base}#/compare?ids=${a},${b}&baseline=${a}`);
       const cell = (row: string, id: string) => page.locator(`tr[data-row="${row}"] [data-experiment-id="${id}"]`);
@@ -217,7 +237,7 @@ describe.skipIf(!HAVE_BROWSER || !HAVE_PYTHON)('edgewatch run â†’ experiments â†
 
   it('shows a timing sent from the TypeScript SDK in the live inference panel', async () => {
     const { devices } = await getJson<{ devices: { id: string }[] }>(`${base}api/v1/devices`);
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await loggedInPage();
     const client = createClient({ port: inferencePort, experiment: null });
     try {
       await page.goto(`${base}#/device/${devices[0]!.id}`);

@@ -19,7 +19,7 @@ describe('agent → hub → SQLite → browser, with real processes', () => {
   let base: string;
   const startedAt = Date.now();
 
-  const startHubProcess = () => spawnCli(['hub', '--port', String(port), '--host', '127.0.0.1', '--data', tmp.dir]);
+  const startHubProcess = () => spawnCli(['hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', tmp.dir]);
   const health = () => getJson<{ ok: boolean; agentsOnline: number }>(`${base}/healthz`);
 
   beforeAll(async () => {

@@ -25,7 +25,7 @@ describe('hub crash (kill -9) with 5 agents streaming', () => {
   it('loses nothing and stores nothing twice', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const startHub = () => spawnCli(['hub', '--port', String(port), '--host', '127.0.0.1', '--data', tmp.dir]);
+    const startHub = () => spawnCli(['hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', tmp.dir]);
     const health = () => getJson<{ ok: boolean; agentsOnline: number; committedBatches: number }>(`${base}/healthz`);
     const dump = () => `hub:\n${hub?.output().slice(-3000)}\nagent 0:\n${agents[0]?.output().slice(-3000)}`;
 

@@ -137,6 +137,7 @@ describe('Store (real SQLite file)', () => {
     db.exec('DROP TABLE rollup_1m; DROP TABLE process_snapshots; DROP TABLE inference_seconds; DROP TABLE inference_models; DROP TABLE experiments');
     db.exec(`DROP TABLE write_probe; ALTER TABLE batches DROP COLUMN sent_at; ALTER TABLE batches DROP COLUMN t_correction;
              ALTER TABLE devices DROP COLUMN clock_corrected; ALTER TABLE devices DROP COLUMN rejected_samples`);
+    db.exec('DROP TABLE sessions; DROP TABLE users; DROP TABLE api_tokens; DROP TABLE device_tokens');
     db.pragma('user_version = 1');
     db.exec(`INSERT INTO devices (num, id, name, first_seen, interval_ms) VALUES (1, 'old', 'old', 0, 1000);
              INSERT INTO metric_names (id, name) VALUES (1, 'load.1');

@@ -14,17 +14,112 @@ export class ApiError extends Error {
   }
 }
 
+// --- Login --------------------------------------------------------------------------------
+// The hub may require a login: then every /api/v1 call and the /ws/live upgrade answer 401
+// without the session cookie (HttpOnly, so the page never sees it; the browser sends it on
+// same-origin fetches and WebSockets). Every 401 raises one event, "auth required", that
+// main.ts answers with the login view.
+
+const authListeners = new Set<() => void>();
+
+/** Calls `fn` whenever the hub answers 401: the session is missing, expired or logged out. */
+export function onAuthRequired(fn: () => void): () => void {
+  authListeners.add(fn);
+  return () => authListeners.delete(fn);
+}
+
+export function authRequired(): void {
+  for (const fn of [...authListeners]) {
+    try {
+      fn();
+    } catch (err) {
+      console.error('edgewatch: auth listener failed', err);
+    }
+  }
+}
+
+/**
+ * Who the hub says we are. `off`: the hub needs no login (auth disabled, or a hub from
+ * before logins existed: /api/v1/session answers 200 without a user, or 404). `unknown`: the
+ * hub could not be asked (down, network error); the UI then carries on as without login.
+ */
+export type Session = { auth: 'user'; user: string } | { auth: 'off' } | { auth: 'required' } | { auth: 'unknown' };
+
+/** GET /api/v1/session. Does not raise the auth event itself. */
+export async function getSession(signal?: AbortSignal): Promise<Session> {
+  let res: Response;
+  try {
+    res = await fetch('api/v1/session', { signal, headers: { accept: 'application/json' }, cache: 'no-store' });
+  } catch {
+    return { auth: 'unknown' };
+  }
+  if (res.status === 401) return { auth: 'required' };
+  if (res.status === 404) return { auth: 'off' };
+  if (!res.ok) return { auth: 'unknown' };
+  try {
+    const body = (await res.json()) as { user?: unknown };
+    return typeof body.user === 'string' && body.user !== '' ? { auth: 'user', user: body.user } : { auth: 'off' };
+  } catch {
+    return { auth: 'off' };
+  }
+}
+
+/**
+ * Asks the hub whether a refused live socket was refused for want of a login (the browser
+ * never shows a WebSocket's HTTP status). Raises the auth event and returns true if so.
+ */
+export async function checkAuthAfterRefusal(): Promise<boolean> {
+  const s = await getSession();
+  if (s.auth !== 'required') return false;
+  authRequired();
+  return true;
+}
+
+export type LoginResult = { ok: true } | { ok: false; status: number; message: string };
+
+/** POST /api/v1/login. 204 sets the session cookie; 401 wrong user or password; 429 too many tries. */
+export async function login(user: string, password: string): Promise<LoginResult> {
+  let res: Response;
+  try {
+    res = await fetch('api/v1/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ user, password }),
+      cache: 'no-store',
+    });
+  } catch (err) {
+    return { ok: false, status: 0, message: String((err as Error).message ?? err) };
+  }
+  if (res.ok) return { ok: true };
+  return { ok: false, status: res.status, message: await errorMessage(res) };
+}
+
+/** POST /api/v1/logout: the hub forgets the session and clears the cookie. */
+export async function logout(): Promise<{ ok: boolean; status: number }> {
+  try {
+    const res = await fetch('api/v1/logout', { method: 'POST', headers: { accept: 'application/json' }, cache: 'no-store' });
+    return { ok: res.ok, status: res.status };
+  } catch {
+    return { ok: false, status: 0 };
+  }
+}
+
+async function errorMessage(res: Response): Promise<string> {
+  let message = `${res.status} ${res.statusText}`;
+  try {
+    const body = (await res.json()) as { error?: unknown };
+    if (typeof body.error === 'string') message = body.error;
+  } catch {
+    // not JSON: keep the status line
+  }
+  return message;
+}
+
 async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   const res = await fetch(path, { signal, headers: { accept: 'application/json' }, cache: 'no-store' });
   if (!res.ok) {
-    let message = `${res.status} ${res.statusText}`;
-    try {
-      const body = (await res.json()) as { error?: unknown };
-      if (typeof body.error === 'string') message = body.error;
-    } catch {
-      // not JSON: keep the status line
-    }
-    throw new ApiError(message, res.status);
+    if (res.status === 401) authRequired();
+    throw new ApiError(await errorMessage(res), res.status);
   }
   return (await res.json()) as T;
 }

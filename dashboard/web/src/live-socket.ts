@@ -1,7 +1,14 @@
 // The live feed from the hub (/ws/live). Reconnects by itself with exponential backoff and
 // jitter; after a reconnect the hub sends a fresh snapshot, and the socket re-sends the
-// current subscription.
+// current subscription. A hub that requires a login refuses the upgrade with 401, which the
+// browser hides from scripts: when a connection fails before it opened, the socket asks the
+// hub (GET /api/v1/session) and, when the answer is 401, raises the "auth required" event
+// (api.ts) and stops until start() is called again after the login.
 import type { LiveFrame } from '../../../shared/live.js';
+import { checkAuthAfterRefusal } from './api.js';
+
+/** The hub's close code for a viewer whose session or token is no longer valid. */
+export const CLOSE_UNAUTHORIZED = 4401;
 
 export type SocketState = 'connecting' | 'open' | 'closed';
 
@@ -9,6 +16,8 @@ export interface LiveSocketOptions {
   url?: string;
   minDelayMs?: number;
   maxDelayMs?: number;
+  /** Called when a connection fails before opening; true means "refused for want of a login": stop. */
+  checkAuth?: () => Promise<boolean>;
 }
 
 export function liveUrl(loc: Location = location): string {
@@ -30,16 +39,20 @@ export class LiveSocket {
   private readonly url: string;
   private readonly minDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly checkAuth: () => Promise<boolean>;
   state: SocketState = 'closed';
 
   constructor(opts: LiveSocketOptions = {}) {
     this.url = opts.url ?? liveUrl();
     this.minDelayMs = opts.minDelayMs ?? 500;
     this.maxDelayMs = opts.maxDelayMs ?? 15_000;
+    this.checkAuth = opts.checkAuth ?? checkAuthAfterRefusal;
   }
 
   start(): void {
+    if (!this.stopped && (this.ws || this.timer)) return;
     this.stopped = false;
+    this.attempt = 0;
     this.connect();
   }
 
@@ -88,7 +101,9 @@ export class LiveSocket {
       return;
     }
     this.ws = ws;
+    let opened = false;
     ws.addEventListener('open', () => {
+      opened = true;
       this.attempt = 0;
       this.setState('open');
       // The hub streams everything by default; only narrow it when asked to.
@@ -111,10 +126,26 @@ export class LiveSocket {
         }
       }
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      this.scheduleReconnect();
+      // 4401: the hub ended the session (logout elsewhere, expiry): ask like after a refusal.
+      if (opened && ev.code !== CLOSE_UNAUTHORIZED) {
+        this.scheduleReconnect();
+        return;
+      }
+      // Refused (or 4401): a hub that is down, or one that wants a login first.
+      this.setState('closed');
+      this.checkAuth().then(
+        (needsLogin) => {
+          if (this.stopped || this.ws || this.timer) return;
+          if (needsLogin) this.stop();
+          else this.scheduleReconnect();
+        },
+        () => {
+          if (!this.stopped && !this.ws && !this.timer) this.scheduleReconnect();
+        },
+      );
     });
     // An error is always followed by close; nothing to do here.
   }

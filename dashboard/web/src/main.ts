@@ -1,9 +1,13 @@
 // Entry point: wires the live socket into the fleet store and shows the page the hash names.
+// When the hub requires a login (any 401, see api.ts), the login view takes the page's place
+// until the user logs in; then the route the hash names is shown and the socket reconnects.
+import { getSession, logout, onAuthRequired } from './api.js';
 import { ComparePage } from './compare-page.js';
 import { DevicePage } from './device-page.js';
 import { ExperimentsPage } from './experiments-page.js';
 import { FleetPage } from './fleet-page.js';
 import { LiveSocket, type SocketState } from './live-socket.js';
+import { LoginPage } from './login-page.js';
 import type { Page } from './page.js';
 import { parseRoute, type Route } from './router.js';
 import { FleetStore } from './store.js';
@@ -29,11 +33,13 @@ socket.onFrame((f) => {
 
 const conn = document.getElementById('conn');
 const CONN_TEXT: Record<SocketState, string> = { open: 'live', connecting: 'connecting…', closed: 'reconnecting…' };
+/** The login view while one is shown: no page, no socket. */
+let loginView: LoginPage | null = null;
 function showState(s: SocketState): void {
   document.body.dataset.socket = s;
   if (conn) {
-    conn.textContent = CONN_TEXT[s];
-    conn.dataset.state = s;
+    conn.textContent = loginView ? 'logged out' : CONN_TEXT[s];
+    conn.dataset.state = loginView ? 'logged-out' : s;
   }
 }
 let wasOpen = false;
@@ -92,6 +98,65 @@ function show(route: Route): void {
   window.scrollTo(0, 0);
 }
 
-window.addEventListener('hashchange', () => show(parseRoute(location.hash)));
-show(parseRoute(location.hash));
-socket.start();
+// "Log out" in the header, shown while a user is logged in (never on a hub without logins).
+const logoutBtn = document.createElement('button');
+logoutBtn.type = 'button';
+logoutBtn.className = 'btn logout-btn';
+logoutBtn.dataset.action = 'logout';
+logoutBtn.textContent = 'Log out';
+logoutBtn.hidden = true;
+document.querySelector('.topbar')?.append(logoutBtn);
+logoutBtn.addEventListener('click', () => {
+  logoutBtn.disabled = true;
+  void logout().then((r) => {
+    logoutBtn.disabled = false;
+    // 401: the session was gone already. Anything else failed: stay, and say so.
+    if (r.ok || r.status === 401) showLogin('You are logged out.');
+    else logoutBtn.title = r.status ? `Log out failed (HTTP ${r.status})` : 'Log out failed: the hub cannot be reached';
+  });
+});
+
+function setAuth(state: 'user' | 'off' | 'required', user: string | null = null): void {
+  document.body.dataset.auth = state;
+  logoutBtn.hidden = state !== 'user';
+  logoutBtn.title = user ? `Log out ${user}` : '';
+}
+
+/** Replaces the page with the login view; the hash (the route wanted) stays for afterwards. */
+function showLogin(notice?: string): void {
+  if (loginView) return;
+  page?.destroy();
+  page = null;
+  loginView = new LoginPage({ onLoggedIn: enterApp, notice });
+  socket.stop();
+  wasOpen = false;
+  setAuth('required');
+  hubBanner.hidden = true;
+  showState(socket.state);
+  markNav({ page: 'fleet' });
+  root.replaceChildren(loginView.el);
+  loginView.mount();
+  window.scrollTo(0, 0);
+}
+
+/** Shows the route the hash names and (re)connects the live socket. `user` null: no login needed. */
+function enterApp(user: string | null): void {
+  if (loginView) {
+    loginView.destroy();
+    loginView = null;
+  }
+  setAuth(user === null ? 'off' : 'user', user);
+  show(parseRoute(location.hash));
+  socket.start();
+}
+
+onAuthRequired(() => showLogin());
+window.addEventListener('hashchange', () => {
+  if (!loginView) show(parseRoute(location.hash));
+});
+// Ask first, so a hub that needs a login shows the form at once instead of a page of 401s.
+void getSession().then((s) => {
+  if (loginView) return;
+  if (s.auth === 'required') showLogin();
+  else enterApp(s.auth === 'user' ? s.user : null);
+});
