@@ -2,7 +2,10 @@
 # Installs the edgewatch agent as a systemd service on a Raspberry Pi, a Jetson or any Linux
 # box with Node.js >= 18. Needs no compiler and no npm: the agent is one bundled file.
 #
-#   sudo ./install-agent.sh --hub ws://hub.local:8080/ws/agent [--name lab-pi-4]
+#   sudo ./install-agent.sh --hub ws://hub.local:8080/ws/agent --id lab-pi-4 --token ewd_… [--name "Lab Pi 4"]
+#
+# The token comes from the hub: `edgewatch token create lab-pi-4 --data <hub data dir>` (the id
+# you pass here must be the one the token was made for).
 #
 # Files it looks for next to itself (copy these three to the board), or in a repo checkout:
 #   edgewatch-agent.mjs  (dist/)   edgewatch-agent.service  (deploy/)
@@ -12,12 +15,15 @@
 # --root DIR writes the files under DIR and skips the user and systemctl (packaging, tests).
 set -euo pipefail
 
-hub="" name="" root="" node_bin=""
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+hub="" name="" id="" token="" ca="" root="" node_bin=""
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --hub) hub="${2:?--hub needs a URL}"; shift 2 ;;
     --name) name="${2:?--name needs a value}"; shift 2 ;;
+    --id) id="${2:?--id needs a value}"; shift 2 ;;
+    --token) token="${2:?--token needs a value}"; shift 2 ;;
+    --ca) ca="${2:?--ca needs a file}"; shift 2 ;;
     --root) root="${2:?--root needs a directory}"; shift 2 ;;
     --node) node_bin="${2:?--node needs a path}"; shift 2 ;;
     -h|--help) usage 0 ;;
@@ -49,10 +55,12 @@ if [ -f "$config" ]; then
   [ -z "$hub" ] || echo "install-agent: note: --hub was not written; edit $config to change the hub"
 else
   install -d -m 0755 "$root/etc/edgewatch"
-  HUB="$hub" NAME="$name" "$node_bin" -e '
+  if [ -n "$ca" ]; then install -D -m 0644 "$ca" "$root/etc/edgewatch/hub-ca.pem"; fi
+  # The config holds the device token: readable by root and the agent's group only.
+  (umask 027; HUB="$hub" NAME="$name" ID="$id" TOKEN="$token" CA="${ca:+/etc/edgewatch/hub-ca.pem}" "$node_bin" -e '
     const c = { hub: process.env.HUB, interval: "1s", processInterval: "5s", logLevel: "info" };
-    if (process.env.NAME) c.name = process.env.NAME;
-    process.stdout.write(JSON.stringify(c, null, 2) + "\n");' > "$config"
+    for (const k of ["name", "id", "token", "ca"]) if (process.env[k.toUpperCase()]) c[k] = process.env[k.toUpperCase()];
+    process.stdout.write(JSON.stringify(c, null, 2) + "\n");' > "$config")
   echo "install-agent: wrote $config"
 fi
 # Fail now, not at boot, if the config does not parse.
@@ -69,6 +77,8 @@ if ! id edgewatch >/dev/null 2>&1; then
   useradd --system --no-create-home --home-dir /var/lib/edgewatch --shell /usr/sbin/nologin edgewatch
 fi
 getent group video >/dev/null && usermod -a -G video edgewatch
+# The agent reads its config (and token) through its group.
+chgrp edgewatch /etc/edgewatch/agent.json
 systemctl daemon-reload
 systemctl enable --now edgewatch-agent.service
 systemctl restart edgewatch-agent.service

@@ -22,7 +22,7 @@ interface Outcome {
 }
 
 /** Opens a ws, runs `act`, and collects what came back until it closes or `settleMs` passes. */
-function hostileWs(url: string, act: (ws: WebSocket) => void, settleMs = 800): Promise<Outcome> {
+function hostileWs(url: string, act: (ws: WebSocket) => void, settleMs = 2500): Promise<Outcome> {
   return new Promise((resolve) => {
     const out: Outcome = { frames: [], closeCode: null, error: null };
     const ws = new WebSocket(url);
@@ -160,7 +160,7 @@ describe('hub under hostile raw input', () => {
         hostileWs(agentUrl, (ws) => {
           ws.send(JSON.stringify(helloFrame('flooder')));
           for (let i = 1; i <= 4000; i++) ws.send(JSON.stringify({ type: 'batch', v: 1, seq: i, samples: [{ t: i, m: { 'x.y': i } }] }));
-        }, 3000),
+        }, 4000),
         hostileWs(`ws://127.0.0.1:${hub.port}/ws/nowhere`, () => {}),
         hostileWs(liveUrl, (ws) => {
           for (let i = 0; i < 500; i++) ws.send(JSON.stringify({ type: 'subscribe', v: 1, devices: '*' }));

@@ -2,7 +2,7 @@
 // (in that order of precedence), `--print-config`, and scripts/install-agent.sh writing the
 // systemd unit and config under a scratch root.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -137,11 +137,14 @@ describe('agent config file', () => {
 describe('scripts/install-agent.sh', () => {
   it('writes the agent, a valid config and the systemd unit under --root, and keeps an existing config', async () => {
     const root = scratch();
-    const first = await exec('bash', [INSTALL, '--root', root, '--hub', 'ws://hub.lab:8080/ws/agent', '--name', 'pi-4-bench']);
+    const token = `ewd_0123456789ab_${'x'.repeat(43)}`;
+    const first = await exec('bash', [INSTALL, '--root', root, '--hub', 'ws://hub.lab:8080/ws/agent', '--name', 'pi-4-bench', '--id', 'pi-4-bench', '--token', token]);
     expect(first.code, first.stderr).toBe(0);
     expect(readFileSync(join(root, 'opt/edgewatch/edgewatch-agent.mjs'))).toEqual(readFileSync(AGENT));
     const configFile = join(root, 'etc/edgewatch/agent.json');
-    expect(JSON.parse(readFileSync(configFile, 'utf8'))).toMatchObject({ hub: 'ws://hub.lab:8080/ws/agent', name: 'pi-4-bench' });
+    expect(JSON.parse(readFileSync(configFile, 'utf8'))).toMatchObject({ hub: 'ws://hub.lab:8080/ws/agent', name: 'pi-4-bench', id: 'pi-4-bench', token });
+    // It holds a secret: not world-readable.
+    expect(statSync(configFile).mode & 0o007).toBe(0);
     const unit = readFileSync(join(root, 'etc/systemd/system/edgewatch-agent.service'), 'utf8');
     expect(unit).toContain(`ExecStart=${process.execPath} /opt/edgewatch/edgewatch-agent.mjs --config /etc/edgewatch/agent.json`);
     expect(unit).toMatch(/^Restart=always$/m);
@@ -150,6 +153,7 @@ describe('scripts/install-agent.sh', () => {
     // The installed agent reads the installed config.
     const printed = await agent(['--config', configFile, '--print-config']);
     expect(JSON.parse(printed.stdout)).toMatchObject({ hub: 'ws://hub.lab:8080/ws/agent', name: 'pi-4-bench', interval: 1000, processInterval: 5000 });
+    expect(printed.stdout).not.toContain(token); // the token is shown redacted
 
     writeFileSync(configFile, JSON.stringify({ hub: 'ws://edited/ws/agent' }));
     const again = await exec('bash', [INSTALL, '--root', root]);
