@@ -76,7 +76,10 @@ describe.skipIf(!HAVE_BROWSER || !HAVE_PYTHON)('edgewatch run â†’ experiments â†
     const res = await context.request.post(`${base}api/v1/login`, { data: { user: 'admin', password } });
     expect(res.status()).toBe(204);
     const page = await context.newPage();
-    page.on('close', () => void context.close());
+    // Closing the page closes its context; the browser may already be going away (afterAll).
+    page.on('close', () => {
+      context.close().catch(() => {});
+    });
     return page;
   }
 
