@@ -4,21 +4,16 @@
 // from what the agent's collectors made of those captures. Nothing between the capture and
 // the pixels is hand-written.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type Hub } from '../../dashboard/server/hub.js';
 import { silentLogger } from '../../shared/log.js';
 import { eventually, getJson, REPO_ROOT } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { ARTIFACTS, HAVE_BROWSER, launchChromium, privateWebRoot, watchPage } from './harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
-const HAVE_BROWSER = existsSync(CHROMIUM);
-if (!HAVE_BROWSER && process.env.EDGEWATCH_REQUIRE_BROWSER === '1') {
-  throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
-}
 const AGENT = join(REPO_ROOT, 'dist/edgewatch-agent.mjs');
 const FAKE_BIN = join(REPO_ROOT, 'test/fixtures/bin');
 const SYSROOTS = join(REPO_ROOT, 'test/fixtures/sysroot');
@@ -71,23 +66,14 @@ describe.skipIf(!HAVE_BROWSER)('recorded Jetson and Pi captures through the real
     const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !/favicon/.test(msg.text())) pageErrors.push(msg.text());
-    });
+    watchPage(page, { errors: pageErrors });
     await page.goto(`${base}#/device/${id}`);
     return page;
   }
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     tmp = tempDir('edgewatch-replay-');
-    // A private copy of the built UI: another suite's build may replace dist/web meanwhile.
-    const webRoot = join(tmp.dir, 'web');
-    await eventually('a built dist/web', () => {
-      cpSync(join(REPO_ROOT, 'dist/web'), webRoot, { recursive: true });
-      return existsSync(join(webRoot, 'index.html')) && existsSync(join(webRoot, 'app.js'));
-    }, 30_000, 500);
+    const webRoot = await privateWebRoot(tmp.dir);
     hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), webRoot, log: silentLogger() });
     base = `http://127.0.0.1:${hub.port}/`;
 
@@ -103,11 +89,7 @@ describe.skipIf(!HAVE_BROWSER)('recorded Jetson and Pi captures through the real
     const pi3 = join(SYSROOTS, 'raspberry-pi-3');
     startAgent('pi3-replay', ['vcgencmd'], ['--sys-root', join(pi3, 'sys'), '--proc-root', join(pi3, 'proc'), '--host-root', pi3, '--process-interval', '0'], {});
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 90_000);
 
   afterAll(async () => {
@@ -170,7 +152,7 @@ describe.skipIf(!HAVE_BROWSER)('recorded Jetson and Pi captures through the real
       'the Pi agent streaming throttle flags and vcgencmd values',
       async () => {
         const d = await latest('pi3-replay');
-        return d?.latest?.m['pi.throttle.bits'] !== undefined && d.latest.m['pi.clock.arm'] !== undefined ? d : undefined;
+        return d?.latest?.m['pi.throttle.bits'] !== undefined && d.latest.m['pi.clock.arm'] !== undefined && d.latest.m['pi.volt.core'] !== undefined ? d : undefined;
       },
       30_000,
       250,

@@ -5,24 +5,16 @@
 // The Jetson sample is what the tegrastats parser makes of the first line of
 // test/fixtures/tegrastats/agx-orin-64gb_l4t-r36.4.4_nvenc-active.txt (names per
 // shared/catalog.ts); the Pi's flags are `vcgencmd get_throttled` = 0x50005 decoded.
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type Hub } from '../../dashboard/server/hub.js';
 import { silentLogger } from '../../shared/log.js';
 import { PROTOCOL_VERSION, type Inventory, type ProcessTable, type Sample } from '../../shared/protocol.js';
 import { helloFrame } from '../helpers/hello.js';
-import { eventually, REPO_ROOT } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { TestPeer } from '../helpers/ws-client.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
-const HAVE_BROWSER = existsSync(CHROMIUM);
-if (!HAVE_BROWSER && process.env.EDGEWATCH_REQUIRE_BROWSER === '1') {
-  throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
-}
+import { ARTIFACTS, HAVE_BROWSER, launchChromium, noHorizontalOverflow, privateWebRoot, watchPage } from './harness.js';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -162,17 +154,7 @@ describe.skipIf(!HAVE_BROWSER)('device page for a Jetson and a Raspberry Pi in C
     const context = await browser!.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !/favicon/.test(msg.text())) pageErrors.push(msg.text());
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400) pageErrors.push(`${r.status()} ${r.url()}`);
-    });
+    watchPage(page, { errors: pageErrors, dialogs }, { httpErrors: true });
     return { context, page };
   }
 
@@ -182,22 +164,9 @@ describe.skipIf(!HAVE_BROWSER)('device page for a Jetson and a Raspberry Pi in C
     await peer.waitFor((f) => f.type === 'ack' && f.seq === s);
   }
 
-  async function noHorizontalOverflow(page: Page): Promise<void> {
-    const [scrollWidth, clientWidth] = (await page.evaluate(
-      '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
-    )) as [number, number];
-    expect(scrollWidth, 'page is wider than the viewport').toBeLessThanOrEqual(clientWidth);
-  }
-
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     tmp = tempDir('edgewatch-boards-');
-    // A private copy of the built UI: another suite's build may replace dist/web meanwhile.
-    const webRoot = join(tmp.dir, 'web');
-    await eventually('a built dist/web', () => {
-      cpSync(join(REPO_ROOT, 'dist/web'), webRoot, { recursive: true });
-      return existsSync(join(webRoot, 'index.html')) && existsSync(join(webRoot, 'app.js'));
-    }, 30_000, 500);
+    const webRoot = await privateWebRoot(tmp.dir);
     hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), webRoot, log: silentLogger() });
     base = `http://127.0.0.1:${hub.port}/`;
     const agentUrl = `ws://127.0.0.1:${hub.port}/ws/agent`;
@@ -232,11 +201,7 @@ describe.skipIf(!HAVE_BROWSER)('device page for a Jetson and a Raspberry Pi in C
     for (let i = 600; i >= 0; i--) piSamples.push({ t: now - i * 2000, m: piValues(i > 360 ? 0 : 0x50005) });
     await send(pi, piSamples);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 90_000);
 
   afterAll(async () => {

@@ -3,22 +3,15 @@
 // login view; the test logs in through the real form with the password the CLI printed.
 // Screenshots land in test-artifacts/ (git-ignored).
 //
-// Needs /usr/bin/chromium (or CHROMIUM_PATH). Without one the suite is skipped, unless
-// EDGEWATCH_REQUIRE_BROWSER=1 says a missing browser is a failure.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// Needs Chromium: see harness.ts.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, freePort, REPO_ROOT, spawnCli, type CliProcess } from '../helpers/processes.js';
+import { eventually, freePort, spawnCli, type CliProcess } from '../helpers/processes.js';
 import { isStatusConsoleError, logInThroughForm, printedLogin } from './auth-helpers.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
-const HAVE_BROWSER = existsSync(CHROMIUM);
-if (!HAVE_BROWSER && process.env.EDGEWATCH_REQUIRE_BROWSER === '1') {
-  throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
-}
+import { ARTIFACTS, HAVE_BROWSER, launchChromium, noHorizontalOverflow, watchPage } from './harness.js';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -39,14 +32,8 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in Chromium against a real hub and age
     const context = await browser!.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      // A Content-Security-Policy violation or an uncaught error shows up here. Before the
-      // login the hub's 401s are expected (Chrome logs each as a failed resource load).
-      if (msg.type() !== 'error' || /favicon/.test(msg.text())) return;
-      if (!loggedIn.has(page) && isStatusConsoleError(msg.text(), 401)) return;
-      pageErrors.push(msg.text());
-    });
+    // Before the login the hub's 401s are expected (Chrome logs each as a failed resource load).
+    watchPage(page, { errors: pageErrors }, { ignore: (text) => !loggedIn.has(page) && isStatusConsoleError(text, 401) });
     return { context, page };
   }
 
@@ -63,15 +50,7 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in Chromium against a real hub and age
     return Number(v ?? 0);
   }
 
-  async function noHorizontalOverflow(page: Page): Promise<void> {
-    const [scrollWidth, clientWidth] = (await page.evaluate(
-      '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
-    )) as [number, number];
-    expect(scrollWidth, 'page is wider than the viewport').toBeLessThanOrEqual(clientWidth);
-  }
-
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'edgewatch-browser-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}/`;
@@ -91,11 +70,7 @@ describe.skipIf(!HAVE_BROWSER)('dashboard in Chromium against a real hub and age
     ]);
     exitedEarly.catch(() => {}); // exiting later (in afterAll) is expected
     ({ password } = await printedLogin(proc));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 90_000);
 
   afterAll(async () => {

@@ -7,27 +7,24 @@
 // Node logs in with the password `start` printed (POST /api/v1/login) and sends the cookie;
 // the browser contexts get theirs from the same endpoint.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComparisonResponse, ExperimentStats, ExperimentSummary, SeriesResponse } from '../../shared/live.js';
 import { createClient } from '../../sdk/index.js';
 import { CLI, eventually, freePort, REPO_ROOT, spawnCli, type CliProcess } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { apiLogin, getJsonAs, printedLogin } from './auth-helpers.js';
+import { ARTIFACTS, HAVE_BROWSER, launchChromium } from './harness.js';
 
 const run = promisify(execFile);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_BROWSER = existsSync(CHROMIUM);
-if (!HAVE_BROWSER && process.env.EDGEWATCH_REQUIRE_BROWSER === '1') throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
 const HAVE_PYTHON = await run('python3', ['--version']).then(
   () => true,
   () => false,
 );
 if (!HAVE_PYTHON && process.env.EDGEWATCH_REQUIRE_PYTHON === '1') throw new Error('python3 is needed for the experiment tests');
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const FAKE_BIN = join(REPO_ROOT, 'test/fixtures/bin');
 
 /** The user's benchmark: log-normal latencies around `scale` ms, reported one by one, spread over ~2 s. */
@@ -140,11 +137,7 @@ describe.skipIf(!HAVE_BROWSER || !HAVE_PYTHON)('edgewatch run â†’ experiments â†
       15_000,
       250,
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {

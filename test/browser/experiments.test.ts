@@ -4,9 +4,8 @@
 // Debian's Chromium through playwright-core. Two runs of ResNet-18, the original (fp32) and a
 // compressed one (int8, a quarter of the parameters and bytes), plus a hostile name.
 // Screenshots land in test-artifacts/ (git-ignored).
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type Hub } from '../../dashboard/server/hub.js';
 import { formatEnergy, formatShare, formatTimes } from '../../dashboard/web/src/experiments-model.js';
@@ -15,16 +14,9 @@ import type { ComparisonResponse } from '../../shared/live.js';
 import { silentLogger } from '../../shared/log.js';
 import { PROTOCOL_VERSION, type ExperimentEvent, type InferenceAggregate, type Sample } from '../../shared/protocol.js';
 import { helloFrame } from '../helpers/hello.js';
-import { eventually, REPO_ROOT } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { TestPeer } from '../helpers/ws-client.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
-const HAVE_BROWSER = existsSync(CHROMIUM);
-if (!HAVE_BROWSER && process.env.EDGEWATCH_REQUIRE_BROWSER === '1') {
-  throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
-}
+import { ARTIFACTS, HAVE_BROWSER, launchChromium, noHorizontalOverflow, privateWebRoot, watchPage } from './harness.js';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -141,17 +133,7 @@ describe.skipIf(!HAVE_BROWSER)('inference timings and experiments in Chromium', 
     const context = await browser!.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !/favicon/.test(msg.text())) pageErrors.push(msg.text());
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400) pageErrors.push(`${r.status()} ${r.url()}`);
-    });
+    watchPage(page, { errors: pageErrors, dialogs }, { httpErrors: true });
     return { context, page };
   }
 
@@ -161,13 +143,6 @@ describe.skipIf(!HAVE_BROWSER)('inference timings and experiments in Chromium', 
     await agent!.waitFor((f) => f.type === 'ack' && f.seq === s);
   }
 
-  async function noHorizontalOverflow(page: Page): Promise<void> {
-    const [scrollWidth, clientWidth] = (await page.evaluate(
-      '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
-    )) as [number, number];
-    expect(scrollWidth, 'page is wider than the viewport').toBeLessThanOrEqual(clientWidth);
-  }
-
   async function compareJson(ids: string[], baseline: string): Promise<ComparisonResponse> {
     const res = await fetch(`${baseUrl}api/v1/experiments/compare?ids=${ids.join(',')}&baseline=${baseline}`);
     expect(res.status).toBe(200);
@@ -175,14 +150,8 @@ describe.skipIf(!HAVE_BROWSER)('inference timings and experiments in Chromium', 
   }
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     tmp = tempDir('edgewatch-experiments-');
-    // A private copy of the built UI: another suite's build may replace dist/web meanwhile.
-    const webRoot = join(tmp.dir, 'web');
-    await eventually('a built dist/web', () => {
-      cpSync(join(REPO_ROOT, 'dist/web'), webRoot, { recursive: true });
-      return existsSync(join(webRoot, 'index.html')) && existsSync(join(webRoot, 'app.js'));
-    }, 30_000, 500);
+    const webRoot = await privateWebRoot(tmp.dir);
     hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), webRoot, log: silentLogger() });
     baseUrl = `http://127.0.0.1:${hub.port}/`;
     agent = await TestPeer.connect(`ws://127.0.0.1:${hub.port}/ws/agent`);
@@ -218,11 +187,7 @@ describe.skipIf(!HAVE_BROWSER)('inference timings and experiments in Chromium', 
     }
     await send(samples);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 90_000);
 
   afterAll(async () => {

@@ -5,42 +5,29 @@
 // login back and, once logged in, the route that was wanted. And a hub without logins (in
 // process, startHub's default) never shows the login view.
 //
-// Needs /usr/bin/chromium (or CHROMIUM_PATH). Without one the suite is skipped, unless
-// EDGEWATCH_REQUIRE_BROWSER=1 says a missing browser is a failure.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// Needs Chromium: see harness.ts.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type Hub } from '../../dashboard/server/hub.js';
 import { silentLogger } from '../../shared/log.js';
-import { eventually, freePort, REPO_ROOT, spawnCli, type CliProcess } from '../helpers/processes.js';
+import { eventually, freePort, spawnCli, type CliProcess } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { logInThroughForm, printedLogin, SESSION_COOKIE } from './auth-helpers.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
-const HAVE_BROWSER = existsSync(CHROMIUM);
-if (!HAVE_BROWSER && process.env.EDGEWATCH_REQUIRE_BROWSER === '1') {
-  throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
-}
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+import { ARTIFACTS, HAVE_BROWSER, launchChromium, noHorizontalOverflow, privateWebRoot, watchPage } from './harness.js';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
 /** Console errors that a login flow causes by design: Chrome logs every 401 (and the 429 mocked here). */
-const EXPECTED_CONSOLE = [/status of 401\b/, /status of 429\b/, /\/ws\/live' failed/];
+const EXPECTED_CONSOLE = /status of (?:401|429)\b|\/ws\/live' failed/;
 
 const LOGIN_VIEW = '[data-page="login"]';
 
 async function apiStatus(page: Page, path = '/api/v1/devices'): Promise<number> {
   return (await page.evaluate(`fetch(${JSON.stringify(path)}, { cache: 'no-store' }).then((r) => r.status)`)) as number;
-}
-
-async function noHorizontalOverflow(page: Page): Promise<void> {
-  const [scrollWidth, clientWidth] = (await page.evaluate('[document.documentElement.scrollWidth, document.documentElement.clientWidth]')) as [number, number];
-  expect(scrollWidth, 'page is wider than the viewport').toBeLessThanOrEqual(clientWidth);
 }
 
 describe.skipIf(!HAVE_BROWSER)('login to a hub started with `edgewatch start`', () => {
@@ -55,12 +42,7 @@ describe.skipIf(!HAVE_BROWSER)('login to a hub started with `edgewatch start`', 
     const context = await browser!.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() !== 'error' || /favicon/.test(msg.text())) return;
-      if (EXPECTED_CONSOLE.some((re) => re.test(msg.text()))) return;
-      pageErrors.push(msg.text());
-    });
+    watchPage(page, { errors: pageErrors }, { ignore: EXPECTED_CONSOLE });
     // A blocked inline handler or style reports here.
     await page.addInitScript("window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));");
     return { context, page };
@@ -81,7 +63,6 @@ describe.skipIf(!HAVE_BROWSER)('login to a hub started with `edgewatch start`', 
   }
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'edgewatch-login-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}/`;
@@ -96,7 +77,7 @@ describe.skipIf(!HAVE_BROWSER)('login to a hub started with `edgewatch start`', 
     ]);
     exitedEarly.catch(() => {});
     ({ password } = await printedLogin(proc));
-    browser = await chromium.launch({ executablePath: CHROMIUM, timeout: 30_000, args: LAUNCH_ARGS });
+    browser = await launchChromium();
   }, 90_000);
 
   afterAll(async () => {
@@ -262,14 +243,10 @@ describe.skipIf(!HAVE_BROWSER)('a hub without logins (startHub in process, auth 
 
   beforeAll(async () => {
     tmp = tempDir('edgewatch-noauth-');
-    const webRoot = join(tmp.dir, 'web');
-    await eventually('a built dist/web', () => {
-      cpSync(join(REPO_ROOT, 'dist/web'), webRoot, { recursive: true });
-      return existsSync(join(webRoot, 'index.html')) && existsSync(join(webRoot, 'app.js'));
-    }, 30_000, 500);
+    const webRoot = await privateWebRoot(tmp.dir);
     hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), webRoot, log: silentLogger() });
     base = `http://127.0.0.1:${hub.port}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, timeout: 30_000, args: LAUNCH_ARGS });
+    browser = await launchChromium();
   }, 90_000);
 
   afterAll(async () => {
@@ -283,10 +260,7 @@ describe.skipIf(!HAVE_BROWSER)('a hub without logins (startHub in process, auth 
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !/favicon/.test(msg.text())) problems.push(msg.text());
-    });
+    watchPage(page, { errors: problems });
     try {
       await page.goto(base);
       await expect.poll(() => page.locator('#conn').getAttribute('data-state'), { timeout: 15_000 }).toBe('open');

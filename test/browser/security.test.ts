@@ -2,23 +2,16 @@
 // header is present on the page, the UI works under it (scripts, styles, the live WebSocket
 // through connect-src 'self'), nothing violates it, and hostile inventory strings (hostname,
 // board model, GPU name, OS, CPU brand) are shown as text, never run.
-import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type Hub } from '../../dashboard/server/hub.js';
 import { silentLogger } from '../../shared/log.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { helloFrame } from '../helpers/hello.js';
-import { eventually, REPO_ROOT } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { TestPeer } from '../helpers/ws-client.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_BROWSER = existsSync(CHROMIUM);
-if (!HAVE_BROWSER && process.env.EDGEWATCH_REQUIRE_BROWSER === '1') {
-  throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
-}
+import { HAVE_BROWSER, launchChromium, privateWebRoot, watchPage } from './harness.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const DEVICE_ID = 'hostile-box';
@@ -35,11 +28,7 @@ describe.skipIf(!HAVE_BROWSER)('dashboard under the hub CSP header, with hostile
 
   beforeAll(async () => {
     tmp = tempDir('edgewatch-security-');
-    const webRoot = join(tmp.dir, 'web');
-    await eventually('a built dist/web', () => {
-      cpSync(join(REPO_ROOT, 'dist/web'), webRoot, { recursive: true });
-      return existsSync(join(webRoot, 'index.html')) && existsSync(join(webRoot, 'app.js'));
-    }, 30_000, 500);
+    const webRoot = await privateWebRoot(tmp.dir);
     hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), webRoot, log: silentLogger() });
     base = `http://127.0.0.1:${hub.port}/`;
     agent = await TestPeer.connect(`ws://127.0.0.1:${hub.port}/ws/agent`);
@@ -59,11 +48,7 @@ describe.skipIf(!HAVE_BROWSER)('dashboard under the hub CSP header, with hostile
     const now = Date.now();
     agent.send({ type: 'batch', v: PROTOCOL_VERSION, seq: 1, samples: [{ t: now - 1000, m: { 'cpu.util': 12, 'gpu.0.util': 40 } }, { t: now, m: { 'cpu.util': 14, 'gpu.0.util': 41 } }] });
     await agent.waitFor((f) => f.type === 'ack' && f.seq === 1);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 90_000);
 
   afterAll(async () => {
@@ -79,14 +64,7 @@ describe.skipIf(!HAVE_BROWSER)('dashboard under the hub CSP header, with hostile
     page.setDefaultTimeout(15_000);
     const problems: string[] = [];
     const dialogs: string[] = [];
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !/favicon/.test(msg.text())) problems.push(msg.text());
-    });
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
+    watchPage(page, { errors: problems, dialogs });
     // Count violations from inside the page too (a blocked inline handler reports here).
     await page.addInitScript(
       "window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));",

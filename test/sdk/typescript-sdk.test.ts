@@ -220,7 +220,8 @@ describe.each(['udp', 'http'] as const)('timings over %s', (transport) => {
   });
 
   it('takes thousands of record() calls in a tight loop without blocking, within its bounds', async () => {
-    const ew = client({ transport });
+    // A long HTTP timeout: on a loaded machine the one big POST may take more than the default 1 s.
+    const ew = client({ transport, timeoutMs: 15_000 });
     ew.record('warm-up', 1);
     await ew.flush();
     const n = 20_000;
