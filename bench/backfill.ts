@@ -18,8 +18,30 @@ const CLI = fileURLToPath(new URL('./edgewatch.mjs', import.meta.url));
 const AGENT = fileURLToPath(new URL('./edgewatch-agent.mjs', import.meta.url));
 const VALUES = 80;
 
+/** One spool push with the default durability (fdatasync before push returns), as the agent does every sample. */
+function spoolPushCost(dir: string, pushes: number): BenchRow {
+  const spool = DiskSpool.open({ dir: join(dir, 'push-cost'), log: silentLogger() });
+  const m: Record<string, number> = {};
+  for (let i = 0; i < VALUES; i++) m[`temp.sensor_${i}`] = 40 + i / 10;
+  const costs: number[] = [];
+  for (let k = 1; k <= pushes; k++) {
+    const t0 = process.hrtime.bigint();
+    spool.push({ seq: k, samples: [{ t: Date.now(), m }] });
+    costs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    spool.ack(k);
+  }
+  spool.close?.();
+  const sorted = [...costs].sort((a, b) => a - b);
+  return {
+    benchmark: 'agent spool: one batch written and fdatasync-ed',
+    result: `${median(costs).toFixed(2)} ms (p99 ${sorted[Math.floor(0.99 * (sorted.length - 1))]!.toFixed(2)} ms)`,
+    how: `${pushes} pushes of one ${VALUES}-value sample to the on-disk spool (${tmpdir()}), each durable before it returns`,
+  };
+}
+
 export async function backfillBench(opts: { batches: number }): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'edgewatch-bench-backfill-'));
+  const pushRow = spoolPushCost(dir, 1000);
   const stateDir = join(dir, 'agent');
   const deviceId = 'backfill-bench';
   // The outage: an hour of batches the hub never acked, spooled as the agent would.
@@ -64,6 +86,7 @@ export async function backfillBench(opts: { batches: number }): Promise<BenchRow
         }
       }
       return [
+        pushRow,
         {
           benchmark: `backfill: ${opts.batches.toLocaleString('en')} spooled batches (${(opts.batches / 3600).toFixed(1)} h at 1 Hz)`,
           result: Number.isNaN(drainedMs) ? 'not drained in 180 s' : `${(drainedMs / 1000).toFixed(1)} s`,
