@@ -92,8 +92,11 @@ export class PiPanel {
         await Promise.all(
           PI_CONDITIONS.map(async (c) => {
             const coarse = timing.get(c.key)!;
-            // For a run that reaches back to the range start, this finds the first raw sample.
-            const which = flagState(this.values, c.key) === 'now' && coarse.runStart !== null ? 'run' : 'last';
+            // A run that reaches the newest point is sharpened at its start (for a run that covers
+            // the whole range, the first raw sample); otherwise the last time the flag was set.
+            // Decided from the series, not from the latest live values, which may not have
+            // arrived yet when this runs.
+            const which = coarse.runStart !== null ? 'run' : 'last';
             const t = which === 'run' ? coarse.runStart : coarse.last;
             if (t === null) return;
             const fine = await getSeries(
