@@ -5,27 +5,19 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LOG_LEVELS } from '../shared/log.js';
-import { InvalidArgumentError } from 'commander';
-import { parseDuration, parseSize } from './options.js';
+import { parseDuration, parsePositiveDuration, parseSize } from './options.js';
 
 /** Where the agent looks when neither --config nor EDGEWATCH_CONFIG names a file. */
 export const DEFAULT_AGENT_CONFIG = '/etc/edgewatch/agent.json';
 
-const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-
 const path = z.string().min(1);
 
-/** A config value given as a number (taken as is) or as a string for `parse`. */
-const parsed = (parse: (raw: string) => number) =>
-  z.union([z.number().positive(), z.string()]).transform((v, ctx) => {
+/**
+ * A config value given as a number (taken as is, at least `min`) or as a string for `parse`
+ * (`"2s"`, `"100MB"`), which says what is wrong with a bad one.
+ */
+const parsed = (parse: (raw: string) => number, min = 0) =>
+  z.union([z.number().min(min), z.string()]).transform((v, ctx) => {
     if (typeof v === 'number') return v;
     try {
       return parse(v);
@@ -35,16 +27,7 @@ const parsed = (parse: (raw: string) => number) =>
     }
   });
 
-const AGE_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `7d`, `12h`, `30m`, `90s`, `500ms` → milliseconds (a bare number is ms); for --spool-max-age. */
-export function parseAge(raw: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(raw);
-  if (!m) throw new InvalidArgumentError(`"${raw}" is not a duration: use e.g. 7d, 12h, 30m or 90s`);
-  const ms = Math.round(Number(m[1]) * AGE_UNITS[m[2] ?? 'ms']!);
-  if (ms <= 0) throw new InvalidArgumentError(`"${raw}" is not a duration above zero`);
-  return ms;
-}
+const duration = parsed(parseDuration);
 
 /** Keys are the flags' names in camelCase (`--state-dir` → `stateDir`). */
 export const AgentConfigSchema = z
@@ -60,9 +43,9 @@ export const AgentConfigSchema = z
     stateDir: path,
     buffer: z.number().int().positive(),
     /** Bytes, or a size such as "100MB". */
-    spoolMax: parsed(parseSize),
+    spoolMax: parsed(parseSize, 1),
     /** Milliseconds, or a duration such as "7d". */
-    spoolMaxAge: parsed(parseAge),
+    spoolMaxAge: parsed(parsePositiveDuration, 1),
     procRoot: path,
     sysRoot: path,
     hostRoot: path,

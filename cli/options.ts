@@ -5,12 +5,20 @@ import { MIN_INTERVAL_MS } from '../agent/limits.js';
 import { INFERENCE_DEFAULT_PORT } from '../shared/inference.js';
 import { LOG_LEVELS } from '../shared/log.js';
 
-/** `500`, `500ms`, `0.5s`, `2s` → milliseconds. A bare number is milliseconds. */
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500`, `500ms`, `0.5s`, `2s`, `30m`, `12h`, `7d` → milliseconds. A bare number is milliseconds. */
 export function parseDuration(raw: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/.exec(raw);
-  if (!m) throw new InvalidArgumentError(`"${raw}" is not a duration: use e.g. 500 (ms), 500ms, 0.5s or 2s`);
-  const ms = Number(m[1]) * (m[2] === 's' ? 1000 : 1);
-  return Math.round(ms);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(raw);
+  if (!m) throw new InvalidArgumentError(`"${raw}" is not a duration: use e.g. 500 (ms), 500ms, 2s, 30m, 12h or 7d`);
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!);
+}
+
+/** A duration that must be above zero (a retention age, not an on/off switch). */
+export function parsePositiveDuration(raw: string): number {
+  const ms = parseDuration(raw);
+  if (ms <= 0) throw new InvalidArgumentError(`"${raw}" is not a duration above zero`);
+  return ms;
 }
 
 /**

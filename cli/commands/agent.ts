@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../../shared/log.js';
-import { applyAgentConfig, DEFAULT_AGENT_CONFIG, describeEffectiveConfig, loadAgentConfig, parseAge, splitList } from '../agent-config.js';
-import { inferencePortOption, intervalOption, logLevelOption, parseDuration, parsePositiveInt, parseSize, untilSignalled } from '../options.js';
+import { applyAgentConfig, DEFAULT_AGENT_CONFIG, describeEffectiveConfig, loadAgentConfig, splitList } from '../agent-config.js';
+import { inferencePortOption, intervalOption, logLevelOption, parseDuration, parsePositiveDuration, parsePositiveInt, parseSize, untilSignalled } from '../options.js';
 
 function defaultStateDir(): string {
   const base = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
@@ -41,7 +41,7 @@ export function agentCommand(): Command {
       new Option('--spool-max-age <duration>', 'spooled batches older than this are dropped unsent, and reported, e.g. 7d')
         .env('EDGEWATCH_SPOOL_MAX_AGE')
         .default(7 * 86_400_000)
-        .argParser(parseAge),
+        .argParser(parsePositiveDuration),
     )
     .addOption(new Option('--proc-root <dir>', 'where /proc is (a container sees the host at e.g. /host/proc)').env('EDGEWATCH_PROC_ROOT').default('/proc'))
     .addOption(new Option('--sys-root <dir>', 'where /sys is').env('EDGEWATCH_SYS_ROOT').default('/sys'))
