@@ -7,12 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { cpuNs, rssBytes } from './proc-usage.js';
 import { median, type BenchRow } from './report.js';
-import { freePortNumber, waitForHealth } from './net.js';
+import { freePortNumber, startBenchHub, waitForHealth } from './net.js';
 
-const CLI = fileURLToPath(new URL('./edgewatch.mjs', import.meta.url));
 /** What a board runs: the self-contained agent file. */
 const AGENT = fileURLToPath(new URL('./edgewatch-agent.mjs', import.meta.url));
 const WINDOW_S = 10;
@@ -21,10 +21,8 @@ const WARMUP_S = 20;
 
 export async function agentCostBench(opts: { seconds: number }): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'edgewatch-bench-'));
-  const port = await freePortNumber();
-  const hub = spawn(process.execPath, [CLI, 'hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'hub')], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });
+  const { proc: hub, port } = await startBenchHub(join(dir, 'hub'));
   try {
-    await waitForHealth(`http://127.0.0.1:${port}/healthz`);
     const agent = spawn(process.execPath, [AGENT, '--hub', `ws://127.0.0.1:${port}`, '--interval', '1000', '--state-dir', join(dir, 'agent')], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });
     const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     const exporter = await startNodeExporter();
@@ -116,6 +114,3 @@ async function startNodeExporter(): Promise<RunningExporter | null> {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -6,15 +6,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AgentState } from '../agent/state.js';
 import { DiskSpool } from '../agent/transport/disk-spool.js';
 import { silentLogger } from '../shared/log.js';
 import type { SeriesResponse } from '../shared/live.js';
-import { freePortNumber, waitForHealth } from './net.js';
+import { startBenchHub } from './net.js';
 import { median, type BenchRow } from './report.js';
 
-const CLI = fileURLToPath(new URL('./edgewatch.mjs', import.meta.url));
 const AGENT = fileURLToPath(new URL('./edgewatch-agent.mjs', import.meta.url));
 const VALUES = 80;
 
@@ -56,12 +56,10 @@ export async function backfillBench(opts: { batches: number }): Promise<BenchRow
   }
   spool.close?.();
 
-  const port = await freePortNumber();
   const env = { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' };
-  const hub = spawn(process.execPath, [CLI, 'hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'hub')], { stdio: 'ignore', env });
+  const { proc: hub, port } = await startBenchHub(join(dir, 'hub'));
   const base = `http://127.0.0.1:${port}`;
   try {
-    await waitForHealth(`${base}/healthz`);
     const t0 = Date.now();
     const agent = spawn(
       process.execPath,
@@ -108,6 +106,3 @@ export async function backfillBench(opts: { batches: number }): Promise<BenchRow
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -2,28 +2,24 @@
 // process), each keeping a few batches in flight and sending the next as soon as one is
 // acked, i.e. as fast as the hub commits. One sample per batch with ~80 values, the shape a
 // real agent sends each second. Counted: acked samples per second (acks mean committed).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../shared/protocol.js';
-import { freePortNumber, waitForHealth } from './net.js';
+import { startBenchHub } from './net.js';
 import { cpuNs } from './proc-usage.js';
 import { median, type BenchRow } from './report.js';
 
-const CLI = fileURLToPath(new URL('./edgewatch.mjs', import.meta.url));
 const WINDOW = 4;
 const VALUES_PER_SAMPLE = 80;
 
 export async function hubIngestBench(opts: { agents: number; rounds: number; seconds: number }): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'edgewatch-bench-'));
-  const port = await freePortNumber();
-  const hub = spawn(process.execPath, [...(process.env.EDGEWATCH_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', dir], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });
+  const { proc: hub, port } = await startBenchHub(dir);
   const agents: SimAgent[] = [];
   try {
-    await waitForHealth(`http://127.0.0.1:${port}/healthz`);
     for (let i = 0; i < opts.agents; i++) agents.push(await SimAgent.connect(`ws://127.0.0.1:${port}/ws/agent`, `bench-${i}`));
     agents.forEach((a) => a.run());
     await sleep(1000); // warm-up
@@ -102,6 +98,3 @@ class SimAgent {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -2,28 +2,24 @@
 // sample a second, spread over the second as real agents' clocks are, for a fixed time. Measured:
 // the hub process's CPU and RSS, the latency from a sample's creation to its arrival at a
 // browser's live socket (p50, p99), and samples lost: sent but never acked (acked = committed).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../shared/protocol.js';
-import { freePortNumber, waitForHealth } from './net.js';
+import { startBenchHub } from './net.js';
 import { cpuNs, rssBytes } from './proc-usage.js';
 import { median, type BenchRow } from './report.js';
 
-const CLI = fileURLToPath(new URL('./edgewatch.mjs', import.meta.url));
 const VALUES_PER_SAMPLE = 80;
 
 export async function hubLoadBench(opts: { agents: number; seconds: number }): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'edgewatch-bench-load-'));
-  const port = await freePortNumber();
-  const hub = spawn(process.execPath, [CLI, 'hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', dir], { stdio: 'ignore', env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' } });
+  const { proc: hub, port } = await startBenchHub(dir);
   const agents: PacedAgent[] = [];
   let browser: WebSocket | undefined;
   try {
-    await waitForHealth(`http://127.0.0.1:${port}/healthz`);
     for (let i = 0; i < opts.agents; i++) agents.push(await connectWithRetry(`ws://127.0.0.1:${port}/ws/agent`, `load-${i}`));
 
     // A browser on the live feed: every sample's creation → arrival latency.
@@ -139,6 +135,3 @@ class PacedAgent {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -7,15 +7,15 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { createClient } from '../sdk/index.js';
 import type { ComparisonResponse, ExperimentSummary } from '../shared/live.js';
-import { freePortNumber, waitForHealth } from './net.js';
+import { freePortNumber, startBenchHub, waitForHealth } from './net.js';
 import { median, type BenchRow } from './report.js';
 
-const CLI = fileURLToPath(new URL('./edgewatch.mjs', import.meta.url));
 const AGENT = fileURLToPath(new URL('./edgewatch-agent.mjs', import.meta.url));
 const SDK_PYTHON = fileURLToPath(new URL('../sdk/python', import.meta.url));
 const run = promisify(execFile);
@@ -30,11 +30,9 @@ interface Stack {
 
 async function startStack(): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'edgewatch-bench-inference-'));
-  const port = await freePortNumber();
   const inferencePort = await freePortNumber();
   const env = { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' };
-  const hub = spawn(process.execPath, [CLI, 'hub', '--no-auth', '--port', String(port), '--host', '127.0.0.1', '--data', join(dir, 'hub')], { stdio: 'ignore', env });
-  await waitForHealth(`http://127.0.0.1:${port}/healthz`);
+  const { proc: hub, port } = await startBenchHub(join(dir, 'hub'));
   const agent = spawn(
     process.execPath,
     [AGENT, '--hub', `ws://127.0.0.1:${port}`, '--interval', '1s', '--state-dir', join(dir, 'agent'), '--inference-port', String(inferencePort), '--process-interval', '0'],
@@ -245,6 +243,3 @@ async function liveLatency(stack: Stack, trials: number): Promise<BenchRow[]> {
   ];
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
