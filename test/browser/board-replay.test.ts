@@ -8,11 +8,10 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHub, type Hub } from '../../dashboard/server/hub.js';
-import { silentLogger } from '../../shared/log.js';
+import type { Hub } from '../../dashboard/server/hub.js';
 import { eventually, getJson, REPO_ROOT } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { ARTIFACTS, HAVE_BROWSER, launchChromium, privateWebRoot, watchPage } from './harness.js';
+import { ARTIFACTS, HAVE_BROWSER, launchChromium, startUiHub, watchPage } from './harness.js';
 
 const AGENT = join(REPO_ROOT, 'dist/edgewatch-agent.mjs');
 const FAKE_BIN = join(REPO_ROOT, 'test/fixtures/bin');
@@ -73,8 +72,7 @@ describe.skipIf(!HAVE_BROWSER)('recorded Jetson and Pi captures through the real
 
   beforeAll(async () => {
     tmp = tempDir('edgewatch-replay-');
-    const webRoot = await privateWebRoot(tmp.dir);
-    hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), webRoot, log: silentLogger() });
+    hub = await startUiHub(tmp.dir);
     base = `http://127.0.0.1:${hub.port}/`;
 
     // A Jetson Nano (device tree, L4T R32.7.4) replaying a Nano's tegrastats capture; this

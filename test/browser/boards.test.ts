@@ -6,15 +6,14 @@
 // test/fixtures/tegrastats/agx-orin-64gb_l4t-r36.4.4_nvenc-active.txt (names per
 // shared/catalog.ts); the Pi's flags are `vcgencmd get_throttled` = 0x50005 decoded.
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHub, type Hub } from '../../dashboard/server/hub.js';
-import { silentLogger } from '../../shared/log.js';
+import type { Hub } from '../../dashboard/server/hub.js';
 import { PROTOCOL_VERSION, type Inventory, type ProcessTable, type Sample } from '../../shared/protocol.js';
 import { helloFrame } from '../helpers/hello.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { TestPeer } from '../helpers/ws-client.js';
-import { ARTIFACTS, HAVE_BROWSER, launchChromium, noHorizontalOverflow, privateWebRoot, watchPage } from './harness.js';
+import { ARTIFACTS, HAVE_BROWSER, launchChromium, noHorizontalOverflow, newWatchedPage, startUiHub } from './harness.js';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -152,13 +151,7 @@ describe.skipIf(!HAVE_BROWSER)('device page for a Jetson and a Raspberry Pi in C
   const pageErrors: string[] = [];
   const dialogs: string[] = [];
 
-  async function newPage(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser!.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    watchPage(page, { errors: pageErrors, dialogs }, { httpErrors: true });
-    return { context, page };
-  }
+  const newPage = (viewport: { width: number; height: number }) => newWatchedPage(browser!, viewport, { errors: pageErrors, dialogs }, { httpErrors: true });
 
   async function send(peer: TestPeer, samples: Sample[]): Promise<void> {
     const s = ++seq;
@@ -168,8 +161,7 @@ describe.skipIf(!HAVE_BROWSER)('device page for a Jetson and a Raspberry Pi in C
 
   beforeAll(async () => {
     tmp = tempDir('edgewatch-boards-');
-    const webRoot = await privateWebRoot(tmp.dir);
-    hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), webRoot, log: silentLogger() });
+    hub = await startUiHub(tmp.dir);
     base = `http://127.0.0.1:${hub.port}/`;
     const agentUrl = `ws://127.0.0.1:${hub.port}/ws/agent`;
     const now = Date.now();

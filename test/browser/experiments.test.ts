@@ -5,18 +5,17 @@
 // compressed one (int8, a quarter of the parameters and bytes), plus a hostile name.
 // Screenshots land in test-artifacts/ (git-ignored).
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHub, type Hub } from '../../dashboard/server/hub.js';
+import type { Hub } from '../../dashboard/server/hub.js';
 import { formatEnergy, formatShare, formatTimes } from '../../dashboard/web/src/experiments-model.js';
 import { LogHistogram } from '../../shared/histogram.js';
 import type { ComparisonResponse } from '../../shared/live.js';
-import { silentLogger } from '../../shared/log.js';
 import { PROTOCOL_VERSION, type ExperimentEvent, type InferenceAggregate, type Sample } from '../../shared/protocol.js';
 import { helloFrame } from '../helpers/hello.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { TestPeer } from '../helpers/ws-client.js';
-import { ARTIFACTS, HAVE_BROWSER, launchChromium, noHorizontalOverflow, privateWebRoot, watchPage } from './harness.js';
+import { ARTIFACTS, HAVE_BROWSER, launchChromium, noHorizontalOverflow, newWatchedPage, startUiHub } from './harness.js';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -129,13 +128,7 @@ describe.skipIf(!HAVE_BROWSER)('inference timings and experiments in Chromium', 
   const pageErrors: string[] = [];
   const dialogs: string[] = [];
 
-  async function newPage(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser!.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    watchPage(page, { errors: pageErrors, dialogs }, { httpErrors: true });
-    return { context, page };
-  }
+  const newPage = (viewport: { width: number; height: number }) => newWatchedPage(browser!, viewport, { errors: pageErrors, dialogs }, { httpErrors: true });
 
   async function send(samples: Sample[]): Promise<void> {
     const s = ++seq;
@@ -151,8 +144,7 @@ describe.skipIf(!HAVE_BROWSER)('inference timings and experiments in Chromium', 
 
   beforeAll(async () => {
     tmp = tempDir('edgewatch-experiments-');
-    const webRoot = await privateWebRoot(tmp.dir);
-    hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), webRoot, log: silentLogger() });
+    hub = await startUiHub(tmp.dir);
     baseUrl = `http://127.0.0.1:${hub.port}/`;
     agent = await TestPeer.connect(`ws://127.0.0.1:${hub.port}/ws/agent`);
     agent.send(

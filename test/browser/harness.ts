@@ -7,8 +7,10 @@
 // EDGEWATCH_REQUIRE_BROWSER=1 says a missing browser is a failure.
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { startHub, type Hub } from '../../dashboard/server/hub.js';
+import { silentLogger } from '../../shared/log.js';
 import { eventually, REPO_ROOT } from '../helpers/processes.js';
 
 /** Debian's Chromium by default; CHROMIUM_PATH for any other build. */
@@ -99,4 +101,24 @@ export function watchPage(page: Page, sink: PageSink, opts: WatchOptions = {}): 
       if (r.status() >= 400) sink.errors.push(`${r.status()} ${r.url()}`);
     });
   }
+}
+
+/** An in-process hub on a free loopback port (auth off, as in-process hubs are) serving a private web root. */
+export async function startUiHub(dir: string): Promise<Hub> {
+  const webRoot = await privateWebRoot(dir);
+  return startHub({ port: 0, host: '127.0.0.1', dataDir: join(dir, 'data'), webRoot, log: silentLogger() });
+}
+
+/** A page in a fresh light-mode context, watched into `sink`, with a 15 s default timeout. */
+export async function newWatchedPage(
+  browser: Browser,
+  viewport: { width: number; height: number },
+  sink: PageSink,
+  opts: WatchOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  watchPage(page, sink, opts);
+  return { context, page };
 }

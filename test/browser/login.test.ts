@@ -11,12 +11,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHub, type Hub } from '../../dashboard/server/hub.js';
-import { silentLogger } from '../../shared/log.js';
+import type { Hub } from '../../dashboard/server/hub.js';
 import { eventually, freePort, spawnCli, type CliProcess } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { logInThroughForm, printedLogin, SESSION_COOKIE } from './auth-helpers.js';
-import { ARTIFACTS, HAVE_BROWSER, launchChromium, noHorizontalOverflow, privateWebRoot, watchPage } from './harness.js';
+import { ARTIFACTS, HAVE_BROWSER, launchChromium, noHorizontalOverflow, startUiHub, watchPage } from './harness.js';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -243,8 +242,7 @@ describe.skipIf(!HAVE_BROWSER)('a hub without logins (startHub in process, auth 
 
   beforeAll(async () => {
     tmp = tempDir('edgewatch-noauth-');
-    const webRoot = await privateWebRoot(tmp.dir);
-    hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), webRoot, log: silentLogger() });
+    hub = await startUiHub(tmp.dir);
     base = `http://127.0.0.1:${hub.port}/`;
     browser = await launchChromium();
   }, 90_000);

@@ -2,16 +2,14 @@
 // header is present on the page, the UI works under it (scripts, styles, the live WebSocket
 // through connect-src 'self'), nothing violates it, and hostile inventory strings (hostname,
 // board model, GPU name, OS, CPU brand) are shown as text, never run.
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHub, type Hub } from '../../dashboard/server/hub.js';
-import { silentLogger } from '../../shared/log.js';
+import type { Hub } from '../../dashboard/server/hub.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { helloFrame } from '../helpers/hello.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { TestPeer } from '../helpers/ws-client.js';
-import { HAVE_BROWSER, launchChromium, privateWebRoot, watchPage } from './harness.js';
+import { HAVE_BROWSER, launchChromium, startUiHub, watchPage } from './harness.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const DEVICE_ID = 'hostile-box';
@@ -28,8 +26,7 @@ describe.skipIf(!HAVE_BROWSER)('dashboard under the hub CSP header, with hostile
 
   beforeAll(async () => {
     tmp = tempDir('edgewatch-security-');
-    const webRoot = await privateWebRoot(tmp.dir);
-    hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), webRoot, log: silentLogger() });
+    hub = await startUiHub(tmp.dir);
     base = `http://127.0.0.1:${hub.port}/`;
     agent = await TestPeer.connect(`ws://127.0.0.1:${hub.port}/ws/agent`);
     agent.send(
