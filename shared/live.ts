@@ -35,13 +35,64 @@ export interface DeviceSummary {
 /** One downsampled point: [bucket start (ms), mean, min, max]. */
 export type SeriesPoint = [t: number, mean: number, min: number, max: number];
 
+/**
+ * Where stored history comes from. `raw`: every sample (kept 7 days by default); `1m` and `1h`:
+ * per-minute and per-hour min/max/mean/count rollups (kept 90 days and 2 years by default).
+ */
+export type StorageTier = 'raw' | '1m' | '1h';
+export const STORAGE_TIERS: readonly StorageTier[] = ['raw', '1m', '1h'];
+
 export interface SeriesResponse {
   deviceId: string;
   from: number;
   to: number;
   /** Width of one bucket in ms; 0 when points are raw samples. */
   stepMs: number;
+  /**
+   * The tier the points were computed from: the finest that keeps the answer within the points
+   * asked for and still holds data for `from` (older raw data is gone after its retention).
+   * Always sent by this hub; optional for older ones.
+   */
+  tier?: StorageTier;
   series: Record<string, SeriesPoint[]>;
+}
+
+/** One tier of one device's stored history (GET /api/v1/storage). */
+export interface TierUsage {
+  tier: StorageTier;
+  /** Bytes this device's data takes in this tier (blob bytes plus an estimate of row overhead). */
+  bytes: number;
+  /** Values (raw) or rollup rows (1m, 1h) stored. */
+  values: number;
+  /** Device clock (ms) of the oldest and newest data in the tier; null when empty. */
+  oldest: number | null;
+  newest: number | null;
+}
+
+export interface DeviceStorage {
+  deviceId: string;
+  name: string;
+  bytes: number;
+  tiers: TierUsage[];
+}
+
+/** GET /api/v1/storage: where the database's bytes go, and the retention that bounds them. */
+export interface StorageResponse {
+  /** Size of the SQLite file (plus its WAL) on disk. */
+  fileBytes: number;
+  /** Bytes in use inside the file (pages that are not free). */
+  usedBytes: number;
+  /** Retention per tier, ms. */
+  retentionMs: Record<StorageTier, number>;
+  /** Size cap in bytes: the oldest data is dropped beyond it; null when there is none. */
+  sizeCapBytes: number | null;
+  /** Bytes stored per value in the raw tier, over all devices (null while empty). */
+  rawBytesPerValue: number | null;
+  devices: DeviceStorage[];
+  /** Bytes of the other tables (process tables, inference histograms, batches…), by table. */
+  otherBytes: Record<string, number>;
+  /** Hub clock (ms) of the last retention pass; null before the first. */
+  lastRetentionAt: number | null;
 }
 
 /**
