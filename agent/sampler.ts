@@ -7,6 +7,7 @@
 // `i`, experiment starts and ends as `e`, and the infer.* metrics join the collectors' values.
 import type { Logger } from '../shared/log.js';
 import type { ProcessTable, Sample } from '../shared/protocol.js';
+import { quantizeValues } from '../shared/quantize.js';
 import type { Collector, MetricValues } from './collectors/collector.js';
 import type { InferenceDrain } from './inference/aggregator.js';
 import type { ProcessTableSource } from './processes/source.js';
@@ -87,6 +88,7 @@ export class Sampler {
       if (inference.aggregates.length > 0) sample.i = inference.aggregates;
       if (inference.experiments.length > 0) sample.e = inference.experiments;
     }
+    quantizeValues(m);
     return sample;
   }
 

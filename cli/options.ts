@@ -1,6 +1,6 @@
 // Parsing and checking CLI option values. Every error names the option, the value and
 // what is accepted.
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MIN_INTERVAL_MS } from '../agent/limits.js';
 import { INFERENCE_DEFAULT_PORT } from '../shared/inference.js';
 import { LOG_LEVELS } from '../shared/log.js';
@@ -91,4 +91,34 @@ export function inferencePortOption(): Option {
     .env('EDGEWATCH_INFERENCE_PORT')
     .default(INFERENCE_DEFAULT_PORT)
     .argParser(parsePort);
+}
+
+/** Retention flags of the hub (`hub` and `start`): how long each tier of history is kept, and a size cap. */
+export interface RetentionCliOptions {
+  keepRaw: number;
+  keep1m: number;
+  keep1h: number;
+  maxDbSize?: number;
+}
+
+/** Adds the retention flags to a command. */
+export function withRetentionOptions(command: Command): Command {
+  for (const option of retentionOptions()) command.addOption(option);
+  return command;
+}
+
+function retentionOptions(): Option[] {
+  return [
+    new Option('--keep-raw <duration>', 'keep every raw sample this long').env('EDGEWATCH_KEEP_RAW').default(7 * 86_400_000, '7d').argParser(parsePositiveDuration),
+    new Option('--keep-1m <duration>', 'keep 1-minute rollups (min/max/mean) this long').env('EDGEWATCH_KEEP_1M').default(90 * 86_400_000, '90d').argParser(parsePositiveDuration),
+    new Option('--keep-1h <duration>', 'keep 1-hour rollups this long').env('EDGEWATCH_KEEP_1H').default(730 * 86_400_000, '730d').argParser(parsePositiveDuration),
+    new Option('--max-db-size <size>', 'cap the database: beyond this the oldest raw data goes first, then the oldest rollups (e.g. 20GB)')
+      .env('EDGEWATCH_MAX_DB_SIZE')
+      .argParser(parseSize),
+  ];
+}
+
+/** The store's retention settings from those flags. */
+export function retentionFrom(opts: RetentionCliOptions): { rawMs: number; minuteMs: number; hourMs: number; sizeCapBytes: number | null } {
+  return { rawMs: opts.keepRaw, minuteMs: opts.keep1m, hourMs: opts.keep1h, sizeCapBytes: opts.maxDbSize ?? null };
 }

@@ -4,9 +4,9 @@ import { resolve } from 'node:path';
 import { createLogger } from '../../shared/log.js';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
 import { listenHost, loginLine, noAuthOption, noAuthWarning } from '../auth-options.js';
-import { dataOption, hostOption, logLevelOption, portOption, untilSignalled } from '../options.js';
+import { dataOption, hostOption, logLevelOption, portOption, retentionFrom, withRetentionOptions, untilSignalled, type RetentionCliOptions } from '../options.js';
 
-interface HubCliOptions {
+interface HubCliOptions extends RetentionCliOptions {
   port: number;
   host: string;
   data: string;
@@ -18,7 +18,7 @@ interface HubCliOptions {
 }
 
 export function hubCommand(): Command {
-  return new Command('hub')
+  const command = new Command('hub')
     .description('run the hub: stores samples in SQLite and serves the dashboard, the REST API and the agent endpoint')
     .addOption(portOption())
     .addOption(hostOption('0.0.0.0', '0.0.0.0 = every interface, so agents on the LAN can connect'))
@@ -26,30 +26,30 @@ export function hubCommand(): Command {
     .addOption(noAuthOption())
     .addOption(new Option('--tls-cert <file>', 'serve HTTPS and wss:// with this PEM certificate (chain); needs --tls-key').env('EDGEWATCH_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('EDGEWATCH_TLS_KEY'))
-    .addOption(logLevelOption())
-    .action(async (opts: HubCliOptions, command: Command) => {
-      const tls = readTlsFiles(opts, command);
-      const host = listenHost(command, opts);
-      const log = createLogger('hub', opts.logLevel);
-      // Loaded on demand: `edgewatch agent` never pays for Express and SQLite.
-      const { startHub } = await import('../../dashboard/server/hub.js');
-      let hub;
-      try {
-        hub = await startHub({ port: opts.port, host, dataDir: resolve(opts.data), log, version: EDGEWATCH_VERSION, auth: opts.auth, ...(tls ? { tls } : {}) });
-      } catch (err) {
-        // A certificate/key pair that cannot be used is the operator's to fix: say so plainly.
-        if (tls && /TLS certificate and key/.test((err as Error).message)) command.error(`error: ${(err as Error).message}`);
-        throw err;
-      }
-      // On stdout, not in the log: the password is shown this once.
-      if (!opts.auth) process.stdout.write(`${noAuthWarning()}\n`);
-      else if (hub.initialLogin) {
-        process.stdout.write(`\n${loginLine(hub.initialLogin, resolve(opts.data))}\n(shown once; agents need a token: edgewatch token create <device-id> --data ${resolve(opts.data)})\n\n`);
-      }
-      const signal = await untilSignalled();
-      log.info({ signal }, 'stopping');
-      await hub.close();
-    });
+    .addOption(logLevelOption());
+  return withRetentionOptions(command).action(async (opts: HubCliOptions, command: Command) => {
+    const tls = readTlsFiles(opts, command);
+    const host = listenHost(command, opts);
+    const log = createLogger('hub', opts.logLevel);
+    // Loaded on demand: `edgewatch agent` never pays for Express and SQLite.
+    const { startHub } = await import('../../dashboard/server/hub.js');
+    let hub;
+    try {
+      hub = await startHub({ port: opts.port, host, dataDir: resolve(opts.data), log, version: EDGEWATCH_VERSION, auth: opts.auth, store: { retention: retentionFrom(opts) }, ...(tls ? { tls } : {}) });
+    } catch (err) {
+      // A certificate/key pair that cannot be used is the operator's to fix: say so plainly.
+      if (tls && /TLS certificate and key/.test((err as Error).message)) command.error(`error: ${(err as Error).message}`);
+      throw err;
+    }
+    // On stdout, not in the log: the password is shown this once.
+    if (!opts.auth) process.stdout.write(`${noAuthWarning()}\n`);
+    else if (hub.initialLogin) {
+      process.stdout.write(`\n${loginLine(hub.initialLogin, resolve(opts.data))}\n(shown once; agents need a token: edgewatch token create <device-id> --data ${resolve(opts.data)})\n\n`);
+    }
+    const signal = await untilSignalled();
+    log.info({ signal }, 'stopping');
+    await hub.close();
+  });
 }
 
 /** Both files or neither; each read once, here, so a wrong path fails at startup naming the file. */

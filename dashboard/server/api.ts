@@ -42,6 +42,10 @@ export function apiRouter(store: Store, fleet: Fleet): Router {
     res.json(store.series({ deviceNum: row.num, deviceId: row.id, metrics: metricsParam(req), from, to, points }));
   });
 
+  api.get('/storage', (_req, res) => {
+    res.json(store.storage());
+  });
+
   api.get('/devices/:id/processes', (req, res) => {
     const row = store.getDevice(req.params.id);
     if (!row) return notFound(res, req.params.id);

@@ -17,11 +17,15 @@ import { Store, type StoreOptions } from '../store/store.js';
 import { attachAgentSocket, sendAgentError } from './agent-socket.js';
 import { authenticate, authRouter, Credentials, requireAuth, sameOrigin, type Principal } from './auth/index.js';
 import { bearerToken } from './auth/tokens.js';
+import { alertsRouter, startAlerts, type AlertOptions } from './alerts/index.js';
 import { apiRouter, BadRequest } from './api.js';
 import { experimentsRouter } from './experiments-api.js';
+import { exportRouter } from './export-api.js';
 import { Fleet } from './fleet.js';
+import { startMaintenance } from './storage-maintenance.js';
 import { IngestQueue } from './ingest-queue.js';
 import { LiveFeed } from './live-feed.js';
+import { metricsRoute } from './prometheus.js';
 import { IpLimiter, resolveLimits, type BucketLimit, type HubLimits } from './rate-limit.js';
 
 export const AGENT_PATH = '/ws/agent';
@@ -45,8 +49,10 @@ export interface HubOptions {
   limits?: Partial<HubLimits>;
   /** While SQLite cannot write, probe it this often (ms); default 3000. */
   storeProbeMs?: number;
-  /** Store options (test hooks such as maxPageCount). */
+  /** Store options: retention per tier and size cap, and test hooks such as maxPageCount. */
   store?: StoreOptions;
+  /** How often stored history is sealed, rolled up and pruned (ms); default 5000. */
+  maintenanceMs?: number;
   /**
    * Serve HTTPS (and wss:// for agents and browsers) with this PEM certificate (chain) and
    * private key instead of plain HTTP. Without it, put a TLS proxy in front (docs/reverse-proxy.md).
@@ -64,6 +70,8 @@ export interface HubOptions {
   authCheckMs?: number;
   /** Login attempts per IP (default burst 20, then 1/s). */
   loginLimit?: BucketLimit;
+  /** Alert evaluation and webhook retry timing (tests shorten them). */
+  alerts?: AlertOptions;
 }
 
 export interface Hub {
@@ -94,9 +102,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const store = Store.open(opts.dataDir, opts.store);
   log.info({ db: store.path }, 'database open');
   const fleet = new Fleet(store);
+  const maintenance = startMaintenance(store, log.child({ part: 'storage' }), opts.maintenanceMs ?? 5000);
   const ingest = new IngestQueue(store, log.child({ part: 'ingest' }), { probeEveryMs: opts.storeProbeMs });
   const limits = resolveLimits(opts.limits);
   const live = new LiveFeed(fleet, log.child({ part: 'live' }), limits.live);
+  const alerts = startAlerts(store.alerts, fleet, log.child({ part: 'alerts' }), { ...opts.alerts, version: opts.version });
   // Browsers show a red banner while the hub cannot save data.
   ingest.onStatusChange((s) => live.publishHubStatus(s));
   const startedAt = Date.now();
@@ -156,6 +166,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       version: opts.version ?? null,
     });
   });
+  // Prometheus exposition (docs/scaling.md); checks credentials itself so its 401 can say how to scrape.
+  app.get('/metrics', metricsRoute({ store, fleet, ingest, live, creds, startedAtMs: startedAt, version: opts.version }));
   if (creds) {
     // Login, logout and session are open; everything else under /api/v1 needs a session or an API token.
     app.use('/api/v1', authRouter(creds, { secureCookies: opts.secureCookies ?? secure, loginLimiter: new IpLimiter(opts.loginLimit ?? DEFAULT_LOGIN_LIMIT) }));
@@ -167,7 +179,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     });
   }
   app.use('/api/v1', apiRouter(store, fleet));
+  app.use('/api/v1', exportRouter(store, log.child({ part: 'export' })));
   app.use('/api/v1', experimentsRouter(store));
+  app.use('/api/v1', alertsRouter(alerts));
   app.use('/api', (req, res) => {
     res.status(404).json({ error: `no API route ${req.method} ${req.originalUrl}; see /api/v1/catalog and /api/v1/devices` });
   });
@@ -311,8 +325,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     async close() {
       if (closed) return;
       closed = true;
+      // First: agents disconnecting during shutdown must not fire offline alerts.
+      const alertsStopped = alerts.stop();
       clearInterval(heartbeat);
       if (authCheck) clearInterval(authCheck);
+      maintenance.stop();
       ingest.close();
       live.closeAll();
       for (const ws of agentWss.clients) ws.close(1001, 'hub shutting down');
@@ -322,6 +339,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       await new Promise((resolve) => setTimeout(resolve, 200));
       for (const wss of [agentWss, liveWss]) for (const ws of wss.clients) ws.terminate();
       await stopped;
+      await alertsStopped;
       store.close();
       log.info('hub stopped');
     },

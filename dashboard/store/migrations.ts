@@ -173,6 +173,105 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sessions_by_expiry ON sessions (expires_at);
   `,
+  // 7: compact history (dashboard/store/tiers/). New samples land in raw_head, one row per
+  // sample, durable with the batch's commit; a background pass seals each closed 15-minute
+  // window of a device into raw_chunks (its time column) and raw_columns (one compressed value
+  // column per metric), and merges the window into the 1-minute and 1-hour rollups, which are
+  // compressed blocks too (one per metric per 6 hours or per 7 days): as rows, 90 days of
+  // per-minute rollups would outweigh a week of raw data several times over. Blob-heavy tables
+  // keep a rowid: WITHOUT ROWID suits rows far smaller than a page. Rows of the old
+  // one-value-per-row table are moved into raw_head by Store.open (the packing is done in JS),
+  // and its per-minute rollup table is dropped: the seal rebuilds the rollups from those rows.
+  `
+  CREATE TABLE raw_head (
+    device_num INTEGER NOT NULL,
+    t          INTEGER NOT NULL,               -- device clock, ms
+    n          INTEGER NOT NULL,               -- values in the row
+    data       BLOB    NOT NULL                -- (metric id, value) pairs: tiers/head-codec.ts
+  );
+  CREATE UNIQUE INDEX raw_head_key ON raw_head (device_num, t);
+  CREATE TABLE raw_chunks (
+    device_num INTEGER NOT NULL,
+    t0         INTEGER NOT NULL,               -- window start, device clock, ms
+    n          INTEGER NOT NULL,               -- samples in the window
+    t_first    INTEGER NOT NULL,
+    t_last     INTEGER NOT NULL,
+    times      BLOB    NOT NULL                -- tiers/chunk-codec.ts
+  );
+  CREATE UNIQUE INDEX raw_chunks_key ON raw_chunks (device_num, t0);
+  CREATE TABLE raw_columns (
+    device_num INTEGER NOT NULL,
+    metric_id  INTEGER NOT NULL,
+    t0         INTEGER NOT NULL,
+    n          INTEGER NOT NULL,               -- values present (≤ the window's samples)
+    data       BLOB    NOT NULL                -- tiers/chunk-codec.ts
+  );
+  CREATE UNIQUE INDEX raw_columns_key ON raw_columns (device_num, metric_id, t0);
+  CREATE INDEX raw_columns_by_window ON raw_columns (device_num, t0);
+  CREATE TABLE rollups (
+    res        INTEGER NOT NULL,               -- bucket width, ms: 60000 or 3600000
+    device_num INTEGER NOT NULL,
+    metric_id  INTEGER NOT NULL,
+    t0         INTEGER NOT NULL,               -- block start, device clock, ms
+    t_first    INTEGER NOT NULL,               -- start of the block's oldest bucket
+    t_last     INTEGER NOT NULL,               -- start of the block's newest bucket
+    buckets    INTEGER NOT NULL,
+    data       BLOB    NOT NULL                -- tiers/rollup-codec.ts
+  );
+  CREATE UNIQUE INDEX rollups_key ON rollups (res, device_num, metric_id, t0);
+  CREATE INDEX rollups_by_time ON rollups (res, t0);
+  DROP TABLE rollup_1m;
+  `,
+  // 8: alerts (dashboard/store/alert-store.ts). AUTOINCREMENT so a deleted rule's or pruned
+  // event's id is never reused: history and webhook receivers may still name it. Events copy
+  // what they need from the rule and the device (name, condition), so history survives edits
+  // and deletions. One settings row: the webhook URL.
+  `
+  CREATE TABLE alert_rules (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT    NOT NULL,
+    enabled    INTEGER NOT NULL DEFAULT 1,
+    device_id  TEXT,                           -- NULL: every device
+    kind       TEXT    NOT NULL,               -- 'threshold' | 'offline'
+    metric     TEXT,                           -- threshold: a metric name or a glob with * segments
+    op         TEXT,                           -- threshold: 'above' | 'below'
+    value      REAL,                           -- threshold: the value crossed
+    for_ms     INTEGER NOT NULL,               -- how long the condition must hold before firing
+    created_at INTEGER NOT NULL,               -- hub clock, ms
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE alert_events (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id     INTEGER,                      -- resolved rows: the firing row they end; NULL on firing rows
+    rule_id      INTEGER NOT NULL,
+    rule_name    TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    op           TEXT,
+    threshold    REAL,
+    for_ms       INTEGER NOT NULL,
+    device_id    TEXT    NOT NULL,
+    device_name  TEXT    NOT NULL,
+    metric       TEXT,                         -- NULL for offline alerts
+    state        TEXT    NOT NULL,             -- 'firing' | 'resolved'
+    value        REAL,
+    started_at   INTEGER NOT NULL,             -- hub clock, ms
+    resolved_at  INTEGER,                      -- set on a firing row when it ends, and on its resolved row
+    note         TEXT,
+    delivery     TEXT    NOT NULL,             -- 'none' | 'pending' | 'retrying' | 'delivered' | 'failed'
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    delivered_at INTEGER
+  );
+  CREATE INDEX alert_events_open ON alert_events (rule_id) WHERE state = 'firing' AND resolved_at IS NULL;
+  CREATE INDEX alert_events_by_device ON alert_events (device_id, id);
+  CREATE INDEX alert_events_by_rule ON alert_events (rule_id, id);
+  CREATE INDEX alert_events_undelivered ON alert_events (id) WHERE delivery IN ('pending', 'retrying');
+  CREATE TABLE alert_settings (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    webhook_url TEXT,
+    updated_at  INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

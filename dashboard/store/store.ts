@@ -6,10 +6,14 @@ import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { LogHistogram } from '../../shared/histogram.js';
 import type { ExperimentEvent, Hello, InferenceAggregate, Inventory, ProcessRow, ProcessTable, Sample } from '../../shared/protocol.js';
-import type { SeriesPoint, SeriesResponse } from '../../shared/live.js';
+import type { SeriesResponse, StorageResponse } from '../../shared/live.js';
+import { AlertStore } from './alert-store.js';
 import { AuthStore } from './auth-store.js';
 import { decodeBuckets, encodeBuckets } from './buckets-codec.js';
 import { migrate } from './migrations.js';
+import { encodeHead } from './tiers/head-codec.js';
+import { History, type MaintenanceResult } from './tiers/history.js';
+import { DEFAULT_RETENTION, type RetentionSettings } from './tiers/layout.js';
 
 export interface DeviceRow {
   num: number;
@@ -62,6 +66,8 @@ export interface StoreOptions {
    * that need a new page fail with SQLITE_FULL, as on a full disk.
    */
   maxPageCount?: number;
+  /** How long each tier is kept and the size cap (tiers/layout.ts has the defaults). */
+  retention?: Partial<RetentionSettings>;
 }
 
 export interface CommitOutcome {
@@ -169,6 +175,8 @@ export class Store {
   readonly path: string;
   /** Tokens, users and sessions (auth-store.ts). */
   readonly auth: AuthStore;
+  /** Alert rules, history and webhook settings (alert-store.ts). */
+  readonly alerts: AlertStore;
   private readonly db: Db;
   private readonly metricIds = new Map<string, number>();
   /** (device, metric) pairs already in device_metrics, as deviceNum · 2^32 + metricId. */
@@ -182,14 +190,9 @@ export class Store {
     metricIdByName: Statement;
     insertDeviceMetric: Statement;
     deviceMetricNames: Statement;
-    insertBatch: Statement;
-    insertSample: Statement;
-    addToRollup: Statement;
-    updateDeviceOnBatch: Statement;
     deviceInterval: Statement;
-    rawSeries: Statement;
-    bucketSeries: Statement;
-    rollupSeries: Statement;
+    insertBatch: Statement;
+    updateDeviceOnBatch: Statement;
     insertProcesses: Statement;
     latestProcesses: Statement;
     pruneProcesses: Statement;
@@ -204,7 +207,6 @@ export class Store {
     hasExperimentTimings: Statement;
     totalsByExperiment: Statement;
     totalsByTime: Statement;
-    rawRange: Statement;
     addRejected: Statement;
     probeWrite: Statement;
     probeDelete: Statement;
@@ -213,6 +215,8 @@ export class Store {
   /** Hub clock of each device's last process-table prune. */
   private readonly lastProcessPrune = new Map<number, number>();
   private readonly commitTx: (items: readonly BatchToCommit[]) => CommitOutcome[];
+  /** Raw samples and rollups (tiers/history.ts). */
+  private readonly history: History;
 
   private constructor(path: string, opts: StoreOptions = {}) {
     this.path = path;
@@ -224,7 +228,14 @@ export class Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // A new database hands pages freed by retention back to the file system in small steps
+    // (History.maintain); this can only be chosen before the first table exists.
+    if ((this.db.pragma('user_version', { simple: true }) as number) === 0 && this.db.prepare("SELECT COUNT(*) FROM sqlite_schema").pluck().get() === 0) {
+      this.db.pragma('auto_vacuum = INCREMENTAL');
+    }
     migrate(this.db);
+    moveLegacySamples(this.db);
+    this.history = new History(this.db, path, { ...DEFAULT_RETENTION, ...opts.retention });
     if (opts.maxPageCount !== undefined) this.setMaxPageCount(opts.maxPageCount);
 
     const db = this.db;
@@ -255,16 +266,6 @@ export class Store {
         `INSERT OR IGNORE INTO batches (device_num, seq, received_at, t_first, t_last, n_samples, sent_at, t_correction)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      // A second value for the same (device, metric, t) is ignored: a device whose clock
-      // stepped back must not make the whole batch fail, nor count twice in the rollups.
-      insertSample: db.prepare(
-        'INSERT INTO samples (device_num, metric_id, t, v) VALUES (?, ?, ?, ?) ON CONFLICT (device_num, metric_id, t) DO NOTHING',
-      ),
-      addToRollup: db.prepare(
-        `INSERT INTO rollup_1m (device_num, metric_id, t, n, sum, lo, hi) VALUES (@device, @metric, @minute, 1, @v, @v, @v)
-         ON CONFLICT (device_num, metric_id, t) DO UPDATE SET
-           n = n + 1, sum = sum + excluded.sum, lo = MIN(lo, excluded.lo), hi = MAX(hi, excluded.hi)`,
-      ),
       updateDeviceOnBatch: db.prepare(
         `UPDATE devices SET
            last_seen = @receivedAt,
@@ -276,21 +277,6 @@ export class Store {
          WHERE num = @num`,
       ),
       deviceInterval: db.prepare('SELECT interval_ms FROM devices WHERE num = ?').pluck(),
-      rawSeries: db.prepare(
-        `SELECT t, v FROM samples WHERE device_num = ? AND metric_id = ? AND t >= ? AND t < ? ORDER BY t`,
-      ),
-      // Bucket by integer division of the offset from `from`; each bucket gives mean, min, max.
-      // A minute lands in the bucket its start falls in; mean is weighted by sample count.
-      rollupSeries: db.prepare(
-        `SELECT CAST((t - @from) / @step AS INTEGER) AS b, SUM(sum) / SUM(n) AS mean, MIN(lo) AS lo, MAX(hi) AS hi
-         FROM rollup_1m WHERE device_num = @device AND metric_id = @metric AND t >= @from AND t < @to
-         GROUP BY b ORDER BY b`,
-      ),
-      bucketSeries: db.prepare(
-        `SELECT CAST((t - @from) / @step AS INTEGER) AS b, AVG(v) AS mean, MIN(v) AS lo, MAX(v) AS hi
-         FROM samples WHERE device_num = @device AND metric_id = @metric AND t >= @from AND t < @to
-         GROUP BY b ORDER BY b`,
-      ),
       // A table for a (device, t) already stored is a resend: the first one stays.
       insertProcesses: db.prepare(
         'INSERT INTO process_snapshots (device_num, t, total, rows) VALUES (?, ?, ?, ?) ON CONFLICT (device_num, t) DO NOTHING',
@@ -358,7 +344,6 @@ export class Store {
          WHERE s.device_num = @device AND s.t >= @from AND s.t <= @to AND (@experiment IS NULL OR +s.experiment_id = @experiment)
          GROUP BY m.name ORDER BY m.name`,
       ),
-      rawRange: db.prepare('SELECT t, v FROM samples WHERE device_num = ? AND metric_id = ? AND t >= ? AND t <= ? ORDER BY t'),
       addRejected: db.prepare('UPDATE devices SET rejected_samples = rejected_samples + ? WHERE num = ?'),
       // 64 KiB: needs pages the database does not have free after a failed commit, like real data.
       probeWrite: db.prepare('INSERT INTO write_probe (at, pad) VALUES (?, zeroblob(65536))'),
@@ -366,6 +351,7 @@ export class Store {
     };
     this.commitTx = db.transaction((items: readonly BatchToCommit[]) => items.map((item) => this.commitOne(item)));
     this.auth = new AuthStore(db);
+    this.alerts = new AlertStore(db);
   }
 
   /** Opens (creating if needed) the database in `dataDir` and brings its schema up to date. */
@@ -487,7 +473,11 @@ export class Store {
       if (sample.i) for (const agg of sample.i) this.insertInference(item.deviceNum, agg);
     }
 
+    const ids: number[] = [];
+    const values: number[] = [];
     for (const sample of samples) {
+      ids.length = 0;
+      values.length = 0;
       for (const name in sample.m) {
         const metricId = this.metricId(name);
         // A number, not a string: this runs for every value ingested.
@@ -497,10 +487,12 @@ export class Store {
           this.knownDeviceMetrics.add(key);
         }
         const v = sample.m[name]!;
-        if (this.stmt.insertSample.run(item.deviceNum, metricId, sample.t, v).changes === 1) {
-          this.stmt.addToRollup.run({ device: item.deviceNum, metric: metricId, minute: sample.t - (sample.t % MINUTE_MS), v });
-        }
+        // The protocol layer checks this; a caller that skipped it must not store garbage.
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`metric ${name} at t=${sample.t} is ${String(v)}, not a finite number`);
+        ids.push(metricId);
+        values.push(v);
       }
+      if (ids.length > 0) this.history.insertSample(item.deviceNum, sample.t, ids, values);
     }
     this.stmt.updateDeviceOnBatch.run({
       num: item.deviceNum,
@@ -626,14 +618,61 @@ export class Store {
 
   /** Raw samples of the given metrics with from ≤ t ≤ to, as [t, v] in time order; unknown metrics are left out. */
   rawSamples(deviceNum: number, metrics: readonly string[], from: number, to: number): Record<string, [number, number][]> {
-    const out: Record<string, [number, number][]> = {};
-    for (const name of metrics) {
-      const metricId = this.metricIds.get(name) ?? (this.stmt.metricIdByName.get(name) as number | undefined);
-      if (metricId === undefined) continue;
-      const rows = this.stmt.rawRange.all(deviceNum, metricId, from, to) as { t: number; v: number }[];
-      if (rows.length > 0) out[name] = rows.map((r) => [r.t, r.v]);
+    const ids = metrics.map((name) => this.knownMetricId(name));
+    const out: [number, number][][] = metrics.map(() => []);
+    for (const slice of this.history.rawSlices(deviceNum, ids, from, to + 1)) {
+      slice.cols.forEach((col, j) => {
+        for (let i = 0; i < col.length; i++) if (!Number.isNaN(col[i]!)) out[j]!.push([slice.times[i]!, col[i]!]);
+      });
     }
-    return out;
+    const result: Record<string, [number, number][]> = {};
+    metrics.forEach((name, j) => {
+      if (out[j]!.length > 0) result[name] = out[j]!;
+    });
+    return result;
+  }
+
+  /** Raw rows for export, a window at a time: [t, one value or null per metric], from ≤ t < to. */
+  exportRows(deviceNum: number, metrics: readonly string[], from: number, to: number): Generator<[t: number, values: (number | null)[]]> {
+    return this.history.exportRows(deviceNum, metrics.map((m) => this.knownMetricId(m)), from, to);
+  }
+
+  /** Rollup rows for export: [bucket start, per metric [mean, min, max, count] or null], from ≤ t < to. */
+  exportRollupRows(
+    deviceNum: number,
+    metrics: readonly string[],
+    from: number,
+    to: number,
+    tier: '1m' | '1h',
+  ): Generator<[t: number, values: ([mean: number, min: number, max: number, count: number] | null)[]]> {
+    return this.history.exportRollupRows(deviceNum, metrics.map((m) => this.knownMetricId(m)), from, to, tier);
+  }
+
+  /**
+   * One bounded maintenance pass (sealing, rollups, retention, size cap, vacuum); the hub runs
+   * it every few seconds and again at once while `more` is true.
+   */
+  maintain(now: number = Date.now(), budgetMs?: number): MaintenanceResult {
+    return this.history.maintain(now, budgetMs);
+  }
+
+  /** Seals every sample received so far into compressed chunks and rollups (tests, benchmarks). */
+  sealAll(): number {
+    return this.history.sealAll();
+  }
+
+  /** Where the bytes go: per device and tier, with retention and totals. */
+  storage(now: number = Date.now()): StorageResponse {
+    return this.history.storage(now, this.listDevices());
+  }
+
+  /** Retention and size cap in force. */
+  get retention(): RetentionSettings {
+    return this.history.retention;
+  }
+
+  private knownMetricId(name: string): number | undefined {
+    return this.metricIds.get(name) ?? (this.stmt.metricIdByName.get(name) as number | undefined);
   }
 
   /**
@@ -674,38 +713,15 @@ export class Store {
 
   /**
    * A device's series over [from, to), at most `points` points per metric: raw samples when
-   * they fit, else fixed-width buckets with mean, min and max so spikes stay visible.
+   * they fit, else fixed-width buckets with mean, min and max so spikes stay visible, read
+   * from the finest tier that fits (tiers/history.ts).
    */
   series(query: SeriesQuery): SeriesResponse {
-    const { deviceNum, from, to, points } = query;
-    const span = Math.max(1, to - from);
-    const step = Math.max(1, Math.ceil(span / Math.max(1, points)));
-    const intervalMs = this.stmt.deviceInterval.get(deviceNum) as number | null;
-    // Buckets narrower than the sampling interval hold at most one sample: read raw rows.
-    const raw = step <= (intervalMs ?? 1000);
-    const series: Record<string, SeriesPoint[]> = {};
-    for (const name of query.metrics) {
-      const metricId = this.metricIds.get(name) ?? (this.stmt.metricIdByName.get(name) as number | undefined);
-      if (metricId === undefined) {
-        series[name] = [];
-        continue;
-      }
-      if (raw) {
-        const rows = this.stmt.rawSeries.all(deviceNum, metricId, from, to) as { t: number; v: number }[];
-        series[name] = rows.map((r) => [r.t, r.v, r.v, r.v]);
-      } else {
-        // Buckets of a minute or more read the per-minute rollup: ~60× fewer rows.
-        const statement = step >= MINUTE_MS && query.tier !== 'raw' ? this.stmt.rollupSeries : this.stmt.bucketSeries;
-        const rows = statement.all({ device: deviceNum, metric: metricId, from, to, step }) as {
-          b: number;
-          mean: number;
-          lo: number;
-          hi: number;
-        }[];
-        series[name] = rows.map((r) => [from + r.b * step, r.mean, r.lo, r.hi]);
-      }
-    }
-    return { deviceId: query.deviceId, from, to, stepMs: raw ? 0 : step, series };
+    return this.history.series({
+      ...query,
+      metricIds: query.metrics.map((name) => this.knownMetricId(name)),
+      intervalMs: this.stmt.deviceInterval.get(query.deviceNum) as number | null,
+    });
   }
 
   /** A cheap read that proves the database answers; used by /healthz. */
@@ -796,4 +812,65 @@ function toDeviceRow(r: RawDeviceRow): DeviceRow {
     droppedSamples: r.dropped_samples,
     rejectedSamples: r.rejected_samples,
   };
+}
+
+/**
+ * Databases from before the compact tiers kept one row per value in `samples`: pack them into
+ * raw_head (one row per device and time), where the next maintenance passes seal them and
+ * rebuild their rollups, then drop the old table. One transaction: a crash leaves the old
+ * table in place and the move is done again at the next open.
+ */
+function moveLegacySamples(db: Db): void {
+  const exists = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'samples'").get();
+  if (!exists) return;
+  const insert = db.prepare('INSERT INTO raw_head (device_num, t, n, data) VALUES (?, ?, ?, ?) ON CONFLICT (device_num, t) DO NOTHING');
+  db.transaction(() => {
+    let device = -1;
+    let t = -1;
+    const ids: number[] = [];
+    const values: number[] = [];
+    const flush = (): void => {
+      if (ids.length > 0) insert.run(device, t, ids.length, encodeHead(ids, values));
+      ids.length = 0;
+      values.length = 0;
+    };
+    // Pages by key, not an open iterator: better-sqlite3 runs no other statement while one iterates.
+    const page = db.prepare(
+      `SELECT device_num, t, metric_id, v FROM samples WHERE (device_num, metric_id, t) > (?, ?, ?)
+       ORDER BY device_num, metric_id, t LIMIT 50000`,
+    );
+    // Key order is (device, metric, t); regroup by (device, t) in memory per device.
+    let after: [number, number, number] = [-1, -1, -1];
+    let current = -1;
+    let byT = new Map<number, [number[], number[]]>();
+    const flushDevice = (): void => {
+      for (const [time, [i, v]] of byT) {
+        device = current;
+        t = time;
+        ids.push(...i);
+        values.push(...v);
+        flush();
+      }
+      byT = new Map();
+    };
+    for (;;) {
+      const rows = page.all(...after) as { device_num: number; t: number; metric_id: number; v: number }[];
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        if (r.device_num !== current) {
+          flushDevice();
+          current = r.device_num;
+        }
+        let entry = byT.get(r.t);
+        if (!entry) byT.set(r.t, (entry = [[], []]));
+        entry[0].push(r.metric_id);
+        entry[1].push(r.v);
+      }
+      const last = rows[rows.length - 1]!;
+      after = [last.device_num, last.metric_id, last.t];
+    }
+    flushDevice();
+    flush();
+    db.exec('DROP TABLE samples');
+  })();
 }

@@ -13,7 +13,8 @@ import { helloFrame } from '../helpers/hello.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { TestPeer } from '../helpers/ws-client.js';
 
-const T0 = 1_790_000_000_000;
+// Recent enough that the hub's raw retention (7 days by the hub clock) keeps it: an hour boundary a day ago.
+const T0 = Math.floor((Date.now() - 86_400_000) / 3_600_000) * 3_600_000;
 const SECONDS = 20;
 
 function rng(seed: number): () => number {

@@ -3,6 +3,7 @@
 // agent is stopped too; the agent comes back first (same state dir), then the hub (same data
 // dir, same port). Every batch the agent ever made must be committed exactly once, with no gap.
 import Database from 'better-sqlite3';
+import { Store } from '../../dashboard/store/store.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../agent/agent.js';
@@ -91,10 +92,9 @@ describe('agent restart with a backlog on disk', () => {
         receivedAt: number;
         n: number;
       }[];
-      const values = db
-        .prepare(`SELECT v FROM samples s JOIN metric_names m ON m.id = s.metric_id WHERE s.device_num = ? AND m.name = 'test.n' ORDER BY v`)
-        .pluck()
-        .all(num) as number[];
+      const history = Store.open(hubDir);
+      const values = (history.rawSamples(num, ['test.n'], 0, Number.MAX_SAFE_INTEGER)['test.n'] ?? []).map(([, v]) => v).sort((a, b) => a - b);
+      history.close();
 
       // Every sample the agent took is stored, once: no gap, no duplicate.
       expect(values).toEqual(sampled);

@@ -130,24 +130,6 @@ describe('Store (real SQLite file)', () => {
     expect(rolled.series['cpu.util']).toEqual([[60_000, 20, 10, 30]]);
   });
 
-  it('builds the rollup for data stored before the rollup existed (migration 2)', () => {
-    store.close();
-    const db = new Database(store.path);
-    // Back to a version-1 schema: without the tables of later migrations.
-    db.exec('DROP TABLE rollup_1m; DROP TABLE process_snapshots; DROP TABLE inference_seconds; DROP TABLE inference_models; DROP TABLE experiments');
-    db.exec(`DROP TABLE write_probe; ALTER TABLE batches DROP COLUMN sent_at; ALTER TABLE batches DROP COLUMN t_correction;
-             ALTER TABLE devices DROP COLUMN clock_corrected; ALTER TABLE devices DROP COLUMN rejected_samples`);
-    db.exec('DROP TABLE sessions; DROP TABLE users; DROP TABLE api_tokens; DROP TABLE device_tokens');
-    db.pragma('user_version = 1');
-    db.exec(`INSERT INTO devices (num, id, name, first_seen, interval_ms) VALUES (1, 'old', 'old', 0, 1000);
-             INSERT INTO metric_names (id, name) VALUES (1, 'load.1');
-             INSERT INTO samples VALUES (1, 1, 0, 1.0), (1, 1, 30000, 3.0), (1, 1, 60000, 5.0);`);
-    db.close();
-    store = Store.open(tmp.dir);
-    const res = store.series({ deviceNum: 1, deviceId: 'old', metrics: ['load.1'], from: 0, to: 120_000, points: 2 });
-    expect(res.series['load.1']).toEqual([[0, 2, 1, 3], [60_000, 5, 5, 5]]);
-  });
-
   it('returns raw samples when the range holds fewer samples than points, and an empty series for unknown metrics', () => {
     const dev = store.upsertDevice(helloFrame('d'), 0);
     store.commitBatches([{ deviceNum: dev.num, seq: 1, receivedAt: 0, samples: [{ t: 1000, m: { 'load.1': 0.5 } }, { t: 2000, m: { 'load.1': 0.7 } }] }]);

@@ -1,6 +1,6 @@
 // REST client for the hub's /api/v1. Paths are relative to the page, so the UI also works
 // when a reverse proxy serves the hub under a path prefix.
-import type { DeviceSummary, ProcessesResponse, SeriesPoint, SeriesResponse } from '../../../shared/live.js';
+import { STORAGE_TIERS, type DeviceSummary, type ProcessesResponse, type SeriesPoint, type SeriesResponse, type StorageTier } from '../../../shared/live.js';
 import type { ComparisonResponse, ExperimentSummary } from './experiment-types.js';
 import { compareApiUrl } from './experiments-model.js';
 
@@ -104,7 +104,8 @@ export async function logout(): Promise<{ ok: boolean; status: number }> {
   }
 }
 
-async function errorMessage(res: Response): Promise<string> {
+/** The hub's `error` text of a failed response, else its status line. */
+export async function errorMessage(res: Response): Promise<string> {
   let message = `${res.status} ${res.statusText}`;
   try {
     const body = (await res.json()) as { error?: unknown };
@@ -115,7 +116,7 @@ async function errorMessage(res: Response): Promise<string> {
   return message;
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   const res = await fetch(path, { signal, headers: { accept: 'application/json' }, cache: 'no-store' });
   if (!res.ok) {
     if (res.status === 401) authRequired();
@@ -146,7 +147,9 @@ export interface SeriesQuery {
 
 /**
  * Downsampled history for some of a device's metrics. Long metric lists are split into
- * several requests (run in parallel) and merged into one response.
+ * several requests (run in parallel) and merged into one response. The parts may come from
+ * different tiers (one metric's raw data can outlive another's): the coarsest is reported,
+ * since that is what part of the chart shows.
  */
 export async function getSeries(id: string, q: SeriesQuery, signal?: AbortSignal): Promise<SeriesResponse> {
   const points = Math.max(1, Math.min(MAX_POINTS, Math.round(q.points)));
@@ -169,11 +172,13 @@ export async function getSeries(id: string, q: SeriesQuery, signal?: AbortSignal
   );
   const series: Record<string, SeriesPoint[]> = {};
   let stepMs = 0;
+  let tier: StorageTier | undefined;
   for (const r of responses) {
     stepMs = Math.max(stepMs, r.stepMs);
+    if (r.tier && (tier === undefined || STORAGE_TIERS.indexOf(r.tier) > STORAGE_TIERS.indexOf(tier))) tier = r.tier;
     for (const [name, pts] of Object.entries(r.series)) series[name] = pts;
   }
-  return { deviceId: id, from, to, stepMs, series };
+  return { deviceId: id, from, to, stepMs, ...(tier ? { tier } : {}), series };
 }
 
 /** GET /api/v1/devices/:id/processes: the table taken at or before `at` (device clock), else the newest. */

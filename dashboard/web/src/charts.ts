@@ -2,8 +2,10 @@
 // without animation: live samples are appended to a bounded ring per line, and history loads
 // replace the data. Experiments show as translucent bands with their names above the plot
 // (drawn on the canvas by a plugin, nothing but canvas calls: CSP-safe). Test hooks on the
-// canvas: data-chart, data-metric-group, data-points, data-range, data-source, and
-// data-experiments (ids of the bands drawn, space-separated).
+// canvas: data-chart, data-metric-group, data-points, data-range, data-source, data-tier,
+// data-compare (lines of a compared range drawn) and data-experiments (ids of the bands drawn,
+// space-separated). A second time range can be overlaid, dashed, shifted onto the first's axis;
+// drag-to-zoom and clicks on bands are history-drag.ts's, reported to the page.
 import {
   Chart,
   Filler,
@@ -24,6 +26,7 @@ import type { Sample } from '../../../shared/protocol.js';
 import type { ChartDef, SeriesDef } from './chart-plan.js';
 import { h, setData, setText } from './dom.js';
 import { fitLabel, laneCount, layoutBands, type ExperimentSpan } from './experiments-model.js';
+import { DragZoom, type DragHandlers, type PlotArea } from './history-drag.js';
 import { fullTime, tickLabel, timeTicks } from './time-axis.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);
@@ -42,8 +45,16 @@ const LANE_PX = 13;
 const TOP_PAD = 4;
 
 interface DatasetMeta {
-  kind: 'line' | 'band-min' | 'band-max';
+  kind: 'line' | 'band-min' | 'band-max' | 'compare';
   def: SeriesDef;
+}
+
+/** A second time range of the same metrics, drawn dashed over the first. */
+export interface CompareOverlay {
+  /** Points already shifted onto the shown range's time axis. */
+  series: Record<string, SeriesPoint[]>;
+  /** What was added to B's times (A.from − B.from): the tooltip shows B's own time. */
+  offsetMs: number;
 }
 
 export interface HistoryLoad {
@@ -56,6 +67,9 @@ export interface HistoryLoad {
   bands: boolean;
   range: string;
   source: 'history' | 'live';
+  /** The storage tier that answered (history), for data-tier. */
+  tier?: string;
+  compare?: CompareOverlay;
 }
 
 function cssVar(name: string, fallback: string): string {
@@ -102,10 +116,13 @@ export class TimeChart {
   private pending: { datasets: LineDataset[]; gapMs: number } | null = null;
   private experiments: readonly ExperimentSpan[] = [];
   private drawnExperiments = '';
+  private compareOffset = 0;
+  private dragHandlers: DragHandlers | null = null;
+  private drag: DragZoom | null = null;
 
   constructor(readonly def: ChartDef) {
     this.canvas = h('canvas', {
-      data: { chart: def.id, 'metric-group': def.group, unit: def.unit, points: 0, range: '', source: '', experiments: '' },
+      data: { chart: def.id, 'metric-group': def.group, unit: def.unit, points: 0, range: '', source: '', experiments: '', compare: 0 },
       attrs: { role: 'img', 'aria-label': `${def.title} chart` },
     });
     this.empty = h('p', { class: 'chart-empty', text: 'No data in this range' });
@@ -205,7 +222,7 @@ export class TimeChart {
               font: { size: 11 },
               filter: (item) => {
                 const m = this.meta[item.datasetIndex ?? -1];
-                return !!m && m.kind === 'line' && m.def.legend;
+                return !!m && (m.kind === 'line' || m.kind === 'compare') && m.def.legend;
               },
             },
           },
@@ -213,19 +230,62 @@ export class TimeChart {
             animation: false,
             filter: (item: TooltipItem<'line'>) => {
               const m = this.meta[item.datasetIndex];
-              if (!m || m.kind !== 'line') return false;
+              if (!m || (m.kind !== 'line' && m.kind !== 'compare')) return false;
               return m.def.role !== 'detail' || this.lineByMetric.size <= 18;
             },
             itemSort: (a, b) => (this.meta[a.datasetIndex]?.def.role === 'detail' ? 1 : 0) - (this.meta[b.datasetIndex]?.def.role === 'detail' ? 1 : 0),
             callbacks: {
               title: (items) => (items[0] ? fullTime(items[0].parsed.x ?? 0) : ''),
-              label: (item) => `${item.dataset.label ?? ''}: ${formatValue(item.parsed.y, unit)}`,
+              label: (item) => {
+                const text = `${item.dataset.label ?? ''}: ${formatValue(item.parsed.y, unit)}`;
+                // A compared line sits on the shown range's axis: say when it really was.
+                return this.meta[item.datasetIndex]?.kind === 'compare' ? `${text} (${fullTime((item.parsed.x ?? 0) - this.compareOffset)})` : text;
+              },
             },
           },
         },
       },
     });
+    if (this.dragHandlers) this.attachDrag(this.dragHandlers);
     this.flush(true);
+  }
+
+  /** Lets the user zoom by dragging and jump to an experiment by clicking its band. */
+  setInteraction(handlers: DragHandlers): void {
+    this.dragHandlers = handlers;
+    if (this.chart) this.attachDrag(handlers);
+  }
+
+  private attachDrag(handlers: DragHandlers): void {
+    this.drag?.destroy();
+    this.drag = new DragZoom(
+      {
+        canvas: this.canvas,
+        plotArea: () => this.plotArea(),
+        valueAt: (px) => this.chart?.scales.x?.getValueForPixel(px) ?? 0,
+        experimentAt: (t) => this.experimentAt(t),
+      },
+      handlers,
+    );
+    this.canvas.after(this.drag.selection);
+  }
+
+  private plotArea(): PlotArea | null {
+    const a = this.chart?.chartArea;
+    return a && a.right > a.left ? { left: a.left, right: a.right, top: a.top, bottom: a.bottom } : null;
+  }
+
+  /** The experiment whose band covers x value `t`; the narrowest where bands overlap. */
+  experimentAt(t: number): string | null {
+    const x = this.chart?.scales.x;
+    if (!x) return null;
+    const bands = layoutBands(this.experiments, x.min, x.max, Math.max(this.xMax, x.max));
+    let best: { id: string; width: number } | null = null;
+    for (const b of bands) {
+      if (t < b.x0 || t > b.x1) continue;
+      if (!best || b.x1 - b.x0 < best.width) best = { id: b.id, width: b.x1 - b.x0 };
+    }
+    return best?.id ?? null;
   }
 
   get pointCount(): number {
@@ -292,13 +352,32 @@ export class TimeChart {
         this.meta.push({ kind: 'band-max', def });
       }
     }
+    let compared = 0;
+    this.compareOffset = h.compare?.offsetMs ?? 0;
+    for (const def of h.compare ? this.def.series : []) {
+      // Per-core lines and limits twice over would bury the comparison.
+      if (def.role !== 'main') continue;
+      const pts = h.compare?.series[def.metric] ?? [];
+      datasets.push({
+        label: `${def.label} (B)`,
+        data: pts.map((p) => ({ x: p[0], y: p[1] })),
+        borderColor: withAlpha(def.color, 0.6),
+        backgroundColor: withAlpha(def.color, 0.6),
+        borderWidth: def.width,
+        borderDash: def.dash ? [2, 3] : [6, 4],
+        fill: false,
+        order: 1,
+      });
+      this.meta.push({ kind: 'compare', def });
+      if (pts.length > 0) compared++;
+    }
     if (this.chart) {
       this.chart.data.datasets = datasets;
       this.chart.options.spanGaps = h.gapMs;
     } else {
       this.pending = { datasets, gapMs: h.gapMs };
     }
-    setData(this.canvas, { range: h.range, source: h.source, loading: null });
+    setData(this.canvas, { range: h.range, source: h.source, loading: null, tier: h.tier ?? null, compare: compared });
     this.el.classList.remove('is-loading');
     this.flush(true);
   }
@@ -423,6 +502,8 @@ export class TimeChart {
   }
 
   destroy(): void {
+    this.drag?.destroy();
+    this.drag = null;
     this.chart?.destroy();
     this.chart = null;
   }

@@ -1,7 +1,9 @@
 // The device page: header with inventory, a range picker, the Jetson and Raspberry Pi panels
 // where the device is one, one chart per metric group the device has, the process table and a
 // filesystem table. Live mode loads the last 10 minutes from the series API and then appends
-// samples from the live feed; other ranges read history only.
+// samples from the live feed; other ranges read history only: a preset (the last hour…) or a
+// fixed window (custom from/to, a drag on a chart, ◀ ▶, an experiment picked), optionally
+// compared with a second range of the same length. The view lives in the hash (history-href.ts).
 import { describeMetric, metricSegment } from '../../../shared/catalog.js';
 import { formatAge, formatValue } from '../../../shared/format.js';
 import type { DeviceSummary } from '../../../shared/live.js';
@@ -14,6 +16,14 @@ import { clockWarning, inventoryRows } from './device-facts.js';
 import { append, clear, h, setData, setText } from './dom.js';
 import type { ExperimentSummary } from './experiment-types.js';
 import { experimentsHref } from './experiments-model.js';
+import { compareOffset, compareWindow, shiftSeries } from './history-compare.js';
+import { HistoryControls } from './history-controls.js';
+import { ExperimentJumpList } from './history-experiment-list.js';
+import { ExportMenu } from './history-export-menu.js';
+import type { ExportSpec } from './history-export.js';
+import { tierLabel, tierWidthMs } from './history-format.js';
+import { historyHref, type DeviceView } from './history-href.js';
+import { experimentWindow, type TimeWindow } from './history-range.js';
 import { InferencePanel } from './inference-panel.js';
 import { JetsonPanel } from './jetson-panel.js';
 import { PiPanel, type FlagWindow } from './pi-panel.js';
@@ -23,7 +33,8 @@ import { deviceHref, RANGES, type RangeKey } from './router.js';
 import type { FleetStore } from './store.js';
 
 const MIN_POINTS = 60;
-const MAX_POINTS = 2000;
+/** The tiered series API answers at most what is asked; more than ~1000 points is more than a chart shows. */
+const MAX_POINTS = 1000;
 const DAY_MS = 24 * 60 * 60_000;
 /** How often, in live mode, the Pi panel looks up again when its flags were last set. */
 const FLAG_REFRESH_MS = 60_000;
@@ -65,6 +76,13 @@ export class DevicePage implements Page {
   private device: DeviceSummary | null = null;
   private loadAbort: AbortController | null = null;
   private readonly abort = new AbortController();
+  private readonly controls = new HistoryControls((view) => this.navigate(view));
+  private readonly exportMenu: ExportMenu;
+  private readonly expList = new ExperimentJumpList((e) => this.zoomToExperiment(e));
+  /** The window the charts show (or are loading), device clock. */
+  private shown: TimeWindow | null = null;
+  /** The tier that answered the last history load. */
+  private tier: ExportSpec['tier'];
   private buffered: Sample[] = [];
   private loading = false;
   private frame = 0;
@@ -78,7 +96,13 @@ export class DevicePage implements Page {
     private readonly store: FleetStore,
     readonly id: string,
     private range: RangeKey,
+    /** A fixed window instead of the preset `range`. */
+    private window: TimeWindow | null = null,
+    /** Start of a second range to compare with (only with a fixed window). */
+    private vs: number | null = null,
   ) {
+    if (!window) this.vs = null;
+    this.exportMenu = new ExportMenu(id, () => this.exportSpec());
     this.fsSection = h(
       'section',
       { class: 'fs-section', data: { 'metric-group': 'fs' } },
@@ -107,9 +131,17 @@ export class DevicePage implements Page {
         'div',
         { class: 'toolbar' },
         this.picker,
+        this.controls.nav,
         this.status,
-        h('a', { class: 'toolbar-link', text: 'Experiments', attrs: { href: experimentsHref({ device: id }) }, data: { link: 'experiments' } }),
+        h(
+          'div',
+          { class: 'toolbar-end' },
+          this.exportMenu.el,
+          h('a', { class: 'toolbar-link', text: 'Experiments', attrs: { href: experimentsHref({ device: id }) }, data: { link: 'experiments' } }),
+        ),
       ),
+      this.controls.el,
+      this.expList.el,
       this.boards,
       this.grid,
       this.procs.el,
@@ -143,6 +175,7 @@ export class DevicePage implements Page {
     );
     this.tickTimer = setInterval(() => {
       if (this.device) this.renderHeader(this.store.devices.get(this.id) ?? this.device);
+      this.followLiveWindow();
     }, 5000);
     void this.init();
   }
@@ -154,6 +187,7 @@ export class DevicePage implements Page {
     this.expAbort?.abort();
     clearTimeout(this.expTimer);
     this.procsAbort?.abort();
+    this.exportMenu.destroy();
     this.pi?.destroy();
     clearInterval(this.refreshTimer);
     clearInterval(this.tickTimer);
@@ -164,14 +198,66 @@ export class DevicePage implements Page {
   }
 
   resync(): void {
-    if (this.plan && this.range === 'live') void this.loadRange(true);
+    if (this.plan && this.isLive()) void this.loadRange(true);
   }
 
   setRange(range: RangeKey): void {
-    if (range === this.range) return;
-    this.range = range;
+    this.setView({ range });
+  }
+
+  /** Shows another preset or window (the hash changed). */
+  setView(view: DeviceView): void {
+    const window = view.window ?? null;
+    const vs = window ? (view.vs ?? null) : null;
+    if (view.range === this.range && sameWindow(window, this.window) && vs === this.vs) return;
+    this.range = view.range;
+    this.window = window;
+    this.vs = vs;
     this.renderPicker();
     if (this.plan) void this.loadRange();
+  }
+
+  private view(): DeviceView {
+    return { range: this.range, window: this.window, vs: this.window ? this.vs : null };
+  }
+
+  private isLive(): boolean {
+    return this.window === null && this.range === 'live';
+  }
+
+  private navigate(view: DeviceView): void {
+    location.hash = historyHref(this.id, view);
+  }
+
+  private deviceNow(): number {
+    return Date.now() + ((this.store.devices.get(this.id) ?? this.device)?.clockOffsetMs ?? 0);
+  }
+
+  /**
+   * Live, the window slides with the samples: ◀, zoom and "compare with" start from where it
+   * is now, not from where it was when the page loaded.
+   */
+  private followLiveWindow(): void {
+    const d = this.store.devices.get(this.id) ?? this.device;
+    if (!this.isLive() || !this.shown || !d?.online) return;
+    const to = this.deviceNow();
+    this.shown = { from: to - (this.shown.to - this.shown.from), to };
+    this.controls.render({ view: this.view(), shown: this.shown, now: to });
+  }
+
+  private zoomToExperiment(e: Pick<ExperimentSummary, 'start' | 'end'>): void {
+    this.controls.zoomTo(experimentWindow(e.start, e.end, this.deviceNow()));
+  }
+
+  /** What the export menu offers: the window and metrics shown (live: the last 10 minutes as of now). */
+  private exportSpec(): Omit<ExportSpec, 'format'> | null {
+    if (!this.plan || !this.shown) return null;
+    const metrics = this.plan.charts.flatMap((c) => c.series.map((s) => s.metric));
+    if (this.isLive()) {
+      const to = this.deviceNow();
+      return { window: { from: to - (this.shown.to - this.shown.from), to }, metrics };
+    }
+    return { window: this.shown, metrics, tier: this.tier };
   }
 
   private async init(): Promise<void> {
@@ -212,7 +298,7 @@ export class DevicePage implements Page {
   private renderPicker(): void {
     clear(this.picker);
     for (const r of RANGES) {
-      const active = r.key === this.range;
+      const active = this.window === null && r.key === this.range;
       this.picker.append(
         h('a', {
           class: `range-btn${active ? ' is-active' : ''}`,
@@ -222,7 +308,7 @@ export class DevicePage implements Page {
         }),
       );
     }
-    this.el.dataset.range = this.range;
+    this.el.dataset.range = this.window ? 'custom' : this.range;
   }
 
   private renderHeader(d: DeviceSummary): void {
@@ -237,7 +323,7 @@ export class DevicePage implements Page {
     const clock = clockWarning(d);
     setText(this.clockWarn, clock ?? '');
     this.clockWarn.hidden = clock === null;
-    if (this.range === 'live' && this.plan && !this.loading) setText(this.status, liveStatus(d));
+    if (this.isLive() && this.plan && !this.loading) setText(this.status, liveStatus(d));
     const rows = inventoryRows(d, this.metrics);
     const key = JSON.stringify(rows);
     if (this.inventory.dataset.key !== key) {
@@ -252,6 +338,15 @@ export class DevicePage implements Page {
     const gpuNames = new Map((this.device?.inventory.gpus ?? []).map((g) => [g.index, g.name] as const));
     this.plan = planPage(this.metrics, gpuNames, this.modelNames);
     this.charts = this.plan.charts.map((def) => new TimeChart(def));
+    for (const c of this.charts) {
+      c.setInteraction({
+        onZoom: (w) => this.controls.zoomTo(w),
+        onExperiment: (id) => {
+          const e = this.experiments.find((x) => x.id === id);
+          if (e) this.zoomToExperiment(e);
+        },
+      });
+    }
     this.grid.replaceChildren(...this.charts.map((c) => c.el));
     if (this.charts.length === 0) this.grid.append(h('p', { class: 'muted', text: 'This device has not reported any metrics yet.' }));
     for (const c of this.charts) c.mount();
@@ -319,6 +414,7 @@ export class DevicePage implements Page {
       for (const e of this.experiments) for (const m of e.models ?? []) this.learnModelName(m);
       this.el.dataset.experiments = String(this.experiments.length);
       this.applyExperiments();
+      this.expList.render(this.experiments);
       // The list named models the legends only knew by their metric segment: relabel.
       if (this.plan && this.planKey(this.currentPlan()) !== this.planKey(this.plan)) {
         this.buildCharts();
@@ -343,7 +439,7 @@ export class DevicePage implements Page {
       const r = this.expRange;
       if (!r) return;
       const now = Date.now() + (this.device?.clockOffsetMs ?? 0);
-      void this.loadExperiments(r.from, this.range === 'live' ? Math.max(r.to, now + 60_000) : r.to);
+      void this.loadExperiments(r.from, this.isLive() ? Math.max(r.to, now + 60_000) : r.to);
     }, 300);
   }
 
@@ -398,12 +494,20 @@ export class DevicePage implements Page {
     const ctl = new AbortController();
     this.loadAbort = ctl;
     clearInterval(this.refreshTimer);
-    const range = RANGES.find((r) => r.key === this.range) ?? RANGES[0]!;
-    const live = range.key === 'live';
+    const preset = RANGES.find((r) => r.key === this.range) ?? RANGES[0]!;
+    const live = this.isLive();
+    const rangeKey = this.window ? 'custom' : preset.key;
     const deviceNow = Date.now() + (d.clockOffsetMs ?? 0);
-    // Live on an offline device shows its last minutes rather than an empty window.
-    const to = live && !d.online && d.latest ? d.latest.t : deviceNow;
-    const from = to - range.ms;
+    let { from, to } = this.window ?? { from: 0, to: 0 };
+    if (!this.window) {
+      // Live on an offline device shows its last minutes rather than an empty window.
+      to = live && !d.online && d.latest ? d.latest.t : deviceNow;
+      from = to - preset.ms;
+    }
+    const shown = { from, to };
+    this.shown = shown;
+    const vs = this.window ? this.vs : null;
+    this.controls.render({ view: this.view(), shown, now: deviceNow });
     const width = this.charts[0]?.canvas.clientWidth || 600;
     const points = Math.max(MIN_POINTS, Math.min(MAX_POINTS, Math.round(width)));
     const metrics = plan.charts.flatMap((c) => c.series.map((s) => s.metric));
@@ -412,20 +516,31 @@ export class DevicePage implements Page {
     if (!quiet || !live) this.loadPanels(from, to, live, d);
     void this.loadExperiments(from, live ? to + 60_000 : to);
     if (!quiet) {
-      for (const c of this.charts) c.setLoading(range.key);
+      for (const c of this.charts) c.setLoading(rangeKey);
       setText(this.status, 'Loading…');
       this.el.dataset.loading = 'true';
     }
+    // Range B of a comparison loads beside A; if it fails, A is still shown.
+    const b = vs === null || metrics.length === 0 ? null : compareWindow(shown, vs);
+    const loadB = b
+      ? getSeries(this.id, { metrics, from: b.from, to: b.to, points }, ctl.signal).then(
+          (r) => ({ ok: true as const, r }),
+          (err: unknown) => ({ ok: false as const, err }),
+        )
+      : null;
     try {
       const res =
         metrics.length === 0
-          ? { series: {}, stepMs: 0, from, to, deviceId: this.id }
+          ? { series: {}, stepMs: 0, from, to, deviceId: this.id, tier: undefined }
           : await getSeries(this.id, { metrics, from, to: live ? to + 60_000 : to, points }, ctl.signal);
+      const resB = await loadB;
       if (ctl.signal.aborted) return;
       const interval = d.intervalMs ?? 5000;
-      const gapMs = Math.max(3 * interval, 2.5 * res.stepMs, 1500);
+      const gapMs = Math.max(3 * interval, 2.5 * Math.max(res.stepMs, tierWidthMs(res.tier)), 1500);
+      const compare = resB?.ok && vs !== null ? { series: shiftSeries(resB.r.series, compareOffset(shown, vs)), offsetMs: compareOffset(shown, vs) } : undefined;
+      this.tier = live ? undefined : res.tier;
       for (const c of this.charts) {
-        c.load({ series: res.series, from, to, gapMs, bands: !live, range: range.key, source: live ? 'live' : 'history' });
+        c.load({ series: res.series, from, to, gapMs, bands: !live, range: rangeKey, source: live ? 'live' : 'history', tier: this.tier, compare });
       }
       this.loading = false;
       if (live && this.buffered.length) {
@@ -433,10 +548,13 @@ export class DevicePage implements Page {
         this.scheduleFlush();
       }
       this.buffered = [];
-      setText(this.status, live ? liveStatus(d) : res.stepMs > 0 ? `${formatStep(res.stepMs)} per point` : 'Raw samples');
+      const failedB = resB && !resB.ok ? ` · Could not load range B: ${(resB.err as Error).message ?? resB.err}` : '';
+      setText(this.status, (live ? liveStatus(d) : tierLabel(res.tier, res.stepMs)) + failedB);
+      this.el.dataset.tier = this.tier ?? '';
       this.el.dataset.loading = 'false';
-      if (!live) {
-        const every = Math.max(15_000, range.ms / 60);
+      this.exportMenu.update();
+      if (!live && !this.window) {
+        const every = Math.max(15_000, preset.ms / 60);
         this.refreshTimer = setInterval(() => void this.loadRange(true), every);
       }
     } catch (err) {
@@ -445,7 +563,7 @@ export class DevicePage implements Page {
       this.el.dataset.loading = 'false';
       setText(this.status, `Could not load history: ${(err as Error).message}`);
       for (const c of this.charts) {
-        c.load({ series: {}, from, to, gapMs: 5000, bands: false, range: range.key, source: live ? 'live' : 'history' });
+        c.load({ series: {}, from, to, gapMs: 5000, bands: false, range: rangeKey, source: live ? 'live' : 'history' });
       }
     }
   }
@@ -473,7 +591,7 @@ export class DevicePage implements Page {
         }
       }, 2000);
     }
-    if (this.range === 'live') {
+    if (this.isLive()) {
       // The process table travels on some samples only (every few seconds).
       let table: Sample | undefined;
       for (const s of samples) if (s.p && (!table || s.t >= table.t)) table = s;
@@ -484,7 +602,7 @@ export class DevicePage implements Page {
       this.buffered.push(...samples);
       return;
     }
-    if (this.range === 'live') for (const c of this.charts) c.append(samples);
+    if (this.isLive()) for (const c of this.charts) c.append(samples);
     this.fsDirty = true;
     this.panelsDirty = true;
     this.scheduleFlush();
@@ -502,7 +620,7 @@ export class DevicePage implements Page {
       if (this.panelsDirty) {
         this.panelsDirty = false;
         this.renderPanels();
-        if (this.pi && this.range === 'live') {
+        if (this.pi && this.isLive()) {
           const now = Date.now() + (this.device?.clockOffsetMs ?? 0);
           this.pi.refreshIfStale(this.flagWindow(now - DAY_MS, now, true), FLAG_REFRESH_MS);
         }
@@ -555,9 +673,6 @@ function liveStatus(d: DeviceSummary): string {
   return d.online ? 'Live' : 'Offline: the last 10 minutes it reported';
 }
 
-function formatStep(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  return `${(ms / 3_600_000).toFixed(ms % 3_600_000 === 0 ? 0 : 1)} h`;
+function sameWindow(a: TimeWindow | null, b: TimeWindow | null): boolean {
+  return a === b || (a !== null && b !== null && a.from === b.from && a.to === b.to);
 }

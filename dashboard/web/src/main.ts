@@ -4,12 +4,14 @@
 import { getSession, logout, onAuthRequired } from './api.js';
 import { ComparePage } from './compare-page.js';
 import { DevicePage } from './device-page.js';
+import { AlertsPage } from './alerts-page.js';
 import { ExperimentsPage } from './experiments-page.js';
 import { FleetPage } from './fleet-page.js';
 import { LiveSocket, type SocketState } from './live-socket.js';
 import { LoginPage } from './login-page.js';
 import type { Page } from './page.js';
 import { parseRoute, type Route } from './router.js';
+import { StoragePage } from './storage-page.js';
 import { FleetStore } from './store.js';
 
 const store = new FleetStore();
@@ -55,7 +57,7 @@ const root = document.getElementById('app') ?? document.body.appendChild(documen
 
 /** Marks the header link of the section shown. */
 function markNav(route: Route): void {
-  const section = route.page === 'experiments' || route.page === 'compare' ? 'experiments' : 'fleet';
+  const section = route.page === 'alerts' ? 'alerts' : route.page === 'storage' ? 'storage' : route.page === 'experiments' || route.page === 'compare' ? 'experiments' : 'fleet';
   for (const a of document.querySelectorAll<HTMLElement>('.topnav [data-nav]')) {
     if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -65,11 +67,15 @@ function markNav(route: Route): void {
 function createPage(route: Route): Page {
   switch (route.page) {
     case 'device':
-      return new DevicePage(store, route.id, route.range);
+      return new DevicePage(store, route.id, route.range, route.window, route.vs);
     case 'experiments':
       return new ExperimentsPage(store, route.device, route.name);
     case 'compare':
       return new ComparePage(store, route.ids, route.baseline);
+    case 'alerts':
+      return new AlertsPage(store);
+    case 'storage':
+      return new StoragePage();
     default:
       return new FleetPage(store);
   }
@@ -78,7 +84,7 @@ function createPage(route: Route): Page {
 function show(route: Route): void {
   markNav(route);
   if (route.page === 'device' && page instanceof DevicePage && page.id === route.id) {
-    page.setRange(route.range);
+    page.setView(route);
     return;
   }
   if (route.page === 'experiments' && page instanceof ExperimentsPage) {

@@ -1,5 +1,8 @@
 // Hash routes: `#/` is the fleet, `#/device/<id>` one device, optionally `?range=1h`.
 // Pure functions (no DOM), so they are unit-tested in node; main.ts listens for hashchange.
+// A device route may instead name a fixed window, `?from=<ms>&to=<ms>[&vs=<ms>]` (history-range.ts).
+import { parseWindowQuery, type TimeWindow } from './history-range.js';
+
 export type RangeKey = 'live' | '15m' | '1h' | '6h' | '24h' | '7d';
 
 export const RANGES: readonly { key: RangeKey; label: string; ms: number }[] = [
@@ -13,9 +16,11 @@ export const RANGES: readonly { key: RangeKey; label: string; ms: number }[] = [
 
 export type Route =
   | { page: 'fleet' }
-  | { page: 'device'; id: string; range: RangeKey }
+  | { page: 'device'; id: string; range: RangeKey; window?: TimeWindow; vs?: number }
   | { page: 'experiments'; device: string | null; name: string | null }
-  | { page: 'compare'; ids: string[]; baseline: string | null };
+  | { page: 'compare'; ids: string[]; baseline: string | null }
+  | { page: 'storage' }
+  | { page: 'alerts' };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#/, '');
@@ -28,10 +33,13 @@ export function parseRoute(hash: string): Route {
     } catch {
       return { page: 'fleet' };
     }
-    const rangeParam = new URLSearchParams(query).get('range');
+    const q = new URLSearchParams(query);
+    const rangeParam = q.get('range');
     const range = RANGES.find((r) => r.key === rangeParam)?.key ?? 'live';
-    return { page: 'device', id, range };
+    return { page: 'device', id, range, ...parseWindowQuery(q) };
   }
+  if (/^\/storage\/?$/.test(path)) return { page: 'storage' };
+  if (/^\/alerts\/?$/.test(path)) return { page: 'alerts' };
   if (/^\/experiments\/?$/.test(path)) {
     const q = new URLSearchParams(query);
     return { page: 'experiments', device: q.get('device') || null, name: q.get('name') || null };
