@@ -22,11 +22,11 @@ import { apiRouter, BadRequest } from './api.js';
 import { experimentsRouter } from './experiments-api.js';
 import { exportRouter } from './export-api.js';
 import { Fleet } from './fleet.js';
-import { startMaintenance } from './storage-maintenance.js';
 import { IngestQueue } from './ingest-queue.js';
 import { LiveFeed } from './live-feed.js';
 import { metricsRoute } from './prometheus.js';
 import { IpLimiter, resolveLimits, type BucketLimit, type HubLimits } from './rate-limit.js';
+import { startMaintenance } from './storage-maintenance.js';
 
 export const AGENT_PATH = '/ws/agent';
 export const LIVE_PATH = '/ws/live';
