@@ -2,7 +2,7 @@
 // noisy, so each figure is a median over several windows, with a baseline measured in the
 // same run where one makes sense.
 //
-//   node dist/bench.mjs [--quick] [--only agent|ingest|load|backfill|history|inference]
+//   node dist/bench.mjs [--quick] [--only agent|ingest|load|backfill|history|inference|storage]
 import { parseArgs } from 'node:util';
 import { agentCostBench } from './agent-cost.js';
 import { backfillBench } from './backfill.js';
@@ -12,6 +12,7 @@ import { hubIngestBench } from './hub-ingest.js';
 import { hubLoadBench } from './hub-load.js';
 import { measureProcessTable } from './process-table.js';
 import { samplingCostBench } from './sampling-cost.js';
+import { storageBench } from './storage.js';
 import { printTable, type BenchRow } from './report.js';
 
 const { values } = parseArgs({
@@ -38,4 +39,5 @@ if (!values.only || values.only === 'load') rows.push(...(await hubLoadBench({ a
 if (!values.only || values.only === 'backfill') rows.push(...(await backfillBench({ batches: quick ? 600 : 3600 })));
 if (!values.only || values.only === 'history') rows.push(...historyQueryBench({ days: quick ? 2 : 7 }));
 if (!values.only || values.only === 'inference') rows.push(...(await inferenceBench({ quick })));
+if (!values.only || values.only === 'storage') rows.push(...storageBench({ quick }));
 printTable(rows);

@@ -221,6 +221,10 @@ export class Store {
   private constructor(path: string, opts: StoreOptions = {}) {
     this.path = path;
     this.db = new Database(path);
+    // A new database hands pages freed by retention back to the file system in small steps
+    // (History.maintain); this can only be chosen before the first table exists and before
+    // the switch to WAL.
+    if (this.db.prepare('SELECT COUNT(*) FROM sqlite_schema').pluck().get() === 0) this.db.pragma('auto_vacuum = INCREMENTAL');
     // WAL: readers (API, charts) never block the writer (ingest) and vice versa.
     this.db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before we ack it, so an ack survives power loss too. Group
@@ -228,11 +232,6 @@ export class Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    // A new database hands pages freed by retention back to the file system in small steps
-    // (History.maintain); this can only be chosen before the first table exists.
-    if ((this.db.pragma('user_version', { simple: true }) as number) === 0 && this.db.prepare("SELECT COUNT(*) FROM sqlite_schema").pluck().get() === 0) {
-      this.db.pragma('auto_vacuum = INCREMENTAL');
-    }
     migrate(this.db);
     moveLegacySamples(this.db);
     this.history = new History(this.db, path, { ...DEFAULT_RETENTION, ...opts.retention });

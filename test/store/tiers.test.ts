@@ -170,10 +170,22 @@ describe('compact history tiers (real SQLite file)', () => {
     const dev = store.upsertDevice(helloFrame('d'), T0);
     ingest(dev.num, T0, 3600, (i) => ({ 'cpu.util': signal(i), 'mem.used': 1e9 + ((i * 7919) % 1000) * 4096 }), 600);
     store.sealAll();
+    const pages = (): number => {
+      const db = new Database(store.path, { readonly: true });
+      try {
+        expect(db.pragma('auto_vacuum', { simple: true })).toBe(2); // incremental: freed pages can go back
+        return db.pragma('page_count', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    const before = pages();
     for (let i = 0; i < 50 && store.maintain(T0 + 3600 * 1000, 1000).more; i++);
     const usage = store.storage(T0 + 3600 * 1000).devices[0]!;
-    // A 1-byte cap cannot be met: everything droppable went, raw first, then the rollups.
+    // A 1-byte cap cannot be met: everything droppable went, raw first, then the rollups…
     expect(usage.tiers.map((t) => t.values)).toEqual([0, 0, 0]);
+    // …and the pages it held were handed back: the database shrank.
+    expect(pages()).toBeLessThan(before * 0.6);
 
     store.close();
     store = Store.open(tmp.dir, { retention: { sizeCapBytes: 10 * 1024 * 1024 * 1024 } });

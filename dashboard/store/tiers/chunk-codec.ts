@@ -25,6 +25,16 @@ const writer = new ByteWriter(64 * 1024);
 
 export function encodeTimes(times: ArrayLike<number>): Buffer {
   writer.reset();
+  putTimes(writer, times);
+  return deflateRawSync(writer.view());
+}
+
+export function decodeTimes(blob: Buffer): number[] {
+  return getTimes(new ByteReader(inflateRawSync(blob)));
+}
+
+/** Writes a time column, uncompressed (for blobs that hold several columns, deflated once). */
+export function putTimes(writer: ByteWriter, times: ArrayLike<number>): void {
   writer.uvarint(times.length);
   let prev = 0;
   let prevDelta = 0;
@@ -38,11 +48,9 @@ export function encodeTimes(times: ArrayLike<number>): Buffer {
     }
     prev = t;
   }
-  return deflateRawSync(writer.view());
 }
 
-export function decodeTimes(blob: Buffer): number[] {
-  const r = new ByteReader(inflateRawSync(blob));
+export function getTimes(r: ByteReader): number[] {
   const n = r.uvarint();
   const out = new Array<number>(n);
   let prev = 0;
@@ -87,11 +95,22 @@ const words = new Uint32Array(f64.buffer);
  * time and is NaN where the metric is absent.
  */
 export function encodeColumn(values: ArrayLike<number>, n: number): Buffer {
+  writer.reset();
+  putColumn(writer, values, n);
+  return deflateRawSync(writer.view());
+}
+
+/** The values of a column, NaN where absent; `n` must be the window's sample count. */
+export function decodeColumn(blob: Buffer, n: number): Float64Array {
+  return getColumn(new ByteReader(inflateRawSync(blob)), n);
+}
+
+/** Writes a value column, uncompressed (see putTimes). */
+export function putColumn(writer: ByteWriter, values: ArrayLike<number>, n: number): void {
   let present = 0;
   for (let i = 0; i < n; i++) if (!Number.isNaN(values[i]!)) present++;
   const isPresent = (i: number): boolean => !Number.isNaN(values[i]!);
   const k = decimalsFor(values, isPresent, n);
-  writer.reset();
   writer.u8(((k < 0 ? RAW_F64 : k) << 4) | (present < n ? HAS_BITMAP : 0));
   writer.uvarint(n);
   if (present < n) {
@@ -122,12 +141,9 @@ export function encodeColumn(values: ArrayLike<number>, n: number): Buffer {
       hi = words[1]!;
     }
   }
-  return deflateRawSync(writer.view());
 }
 
-/** The values of a column, NaN where absent; `n` must be the window's sample count. */
-export function decodeColumn(blob: Buffer, n: number): Float64Array {
-  const r = new ByteReader(inflateRawSync(blob));
+export function getColumn(r: ByteReader, n: number): Float64Array {
   const head = r.u8();
   const stored = r.uvarint();
   if (stored !== n) throw new Error(`column holds ${stored} samples but its window has ${n}`);

@@ -11,7 +11,7 @@ import type { SeriesPoint, SeriesResponse, StorageResponse, StorageTier } from '
 import { decodeColumn, decodeTimes, encodeColumn, encodeTimes } from './chunk-codec.js';
 import { decodeHead, encodeHead } from './head-codec.js';
 import { DEFAULT_RETENTION, floorTo, retentionOf, ROLLUP_TIERS, rollupTier, WINDOW_MS, type RetentionSettings, type RollupTier } from './layout.js';
-import { addToAcc, decodeRollup, emptyBlock, encodeRollup, mergeIntoBlock, type BucketAcc } from './rollup-codec.js';
+import { decodeRollup, emptyBlock, encodeRollup, mergeIntoBlock, type BucketAcc } from './rollup-codec.js';
 
 /** A window is sealed once the device has sent samples this far past its end… */
 const SEAL_GRACE_MS = 60_000;
@@ -21,6 +21,8 @@ const SEAL_IDLE_MS = 5 * 60_000;
 const PRUNE_LIMIT = 2000;
 /** Free pages handed back per maintenance pass (auto_vacuum = INCREMENTAL databases). */
 const VACUUM_PAGES = 4096;
+/** Retention runs at most this often (it reads every device's oldest rows), unless it left work. */
+const RETENTION_EVERY_MS = 60_000;
 
 export interface MaintenanceResult {
   /** Windows sealed in this pass. */
@@ -63,6 +65,10 @@ export class History {
   private readonly s: Record<string, Statement>;
   private readonly autoVacuum: boolean;
   lastRetentionAt: number | null = null;
+  /** The last retention pass stopped early: run the next one without waiting. */
+  private retentionBacklog = false;
+  /** Retention or the size cap freed pages that are still to be handed back. */
+  private vacuumPending = false;
   private statsCache: { at: number; tables: Map<string, number> } | null = null;
 
   constructor(
@@ -112,6 +118,7 @@ export class History {
       newestByDevice: p("SELECT num, json_extract(latest, '$.t') AS newest FROM devices"),
       // Batches are kept as long as raw data: an agent's spool resends for at most that long.
       // Sequence numbers grow with time, so the oldest are a prefix in key order.
+      oldestBatch: p('SELECT received_at FROM batches WHERE device_num = ? ORDER BY seq LIMIT 1').pluck(),
       pruneBatches: p(
         `DELETE FROM batches WHERE device_num = @device AND seq IN (
            SELECT seq FROM batches WHERE device_num = @device ORDER BY seq LIMIT @limit) AND received_at < @cutoff`,
@@ -173,42 +180,68 @@ export class History {
       const n = times.length;
       const index = new Map<number, number>();
       times.forEach((t, i) => index.set(t, i));
-      const cols = new Map<number, Float64Array>();
-      const column = (id: number): Float64Array => {
-        let c = cols.get(id);
-        if (!c) cols.set(id, (c = new Float64Array(n).fill(NaN)));
-        return c;
+      // Per metric: its column, and per rollup tier the [n, sum, lo, hi] of each bucket the
+      // window touches (a window lies within one block of every tier; see layout.ts).
+      const bases = ROLLUP_TIERS.map((r) => floorTo(t0, r.res));
+      const slots = ROLLUP_TIERS.map((r, k) => Math.ceil((t1 - bases[k]!) / r.res));
+      type Acc = { col: Float64Array; buckets: Float64Array[] };
+      const metrics = new Map<number, Acc>();
+      const metric = (id: number): Acc => {
+        let a = metrics.get(id);
+        if (!a) {
+          a = {
+            col: new Float64Array(n).fill(NaN),
+            buckets: slots.map((k) => {
+              const b = new Float64Array(4 * k);
+              for (let j = 0; j < k; j++) {
+                b[4 * j + 2] = Infinity;
+                b[4 * j + 3] = -Infinity;
+              }
+              return b;
+            }),
+          };
+          metrics.set(id, a);
+        }
+        return a;
       };
       if (chunk) {
         const positions = oldTimes.map((t) => index.get(t)!);
         for (const row of this.s.columnsOfWindow!.all(device, t0) as { metric_id: number; data: Buffer }[]) {
           const old = decodeColumn(row.data, chunk.n);
-          const c = column(row.metric_id);
+          const c = metric(row.metric_id).col;
           for (let i = 0; i < old.length; i++) c[positions[i]!] = old[i]!;
         }
       }
-      const accs = ROLLUP_TIERS.map(() => new Map<number, BucketAcc>());
+      const tierCount = ROLLUP_TIERS.length;
+      const slot = new Array<number>(tierCount);
       for (const row of fresh) {
         const i = index.get(row.t)!;
-        const buckets = ROLLUP_TIERS.map((r) => floorTo(row.t, r.res));
+        for (let k = 0; k < tierCount; k++) slot[k] = 4 * Math.floor((row.t - bases[k]!) / ROLLUP_TIERS[k]!.res);
         decodeHead(row.data, (id, v) => {
-          column(id)[i] = v;
-          for (let k = 0; k < accs.length; k++) {
-            let acc = accs[k]!.get(id);
-            if (!acc) accs[k]!.set(id, (acc = new Map()));
-            addToAcc(acc, buckets[k]!, v);
+          const a = metric(id);
+          a.col[i] = v;
+          for (let k = 0; k < tierCount; k++) {
+            const b = a.buckets[k]!;
+            const j = slot[k]!;
+            b[j]! += 1;
+            b[j + 1]! += v;
+            if (v < b[j + 2]!) b[j + 2] = v;
+            if (v > b[j + 3]!) b[j + 3] = v;
           }
         });
       }
       this.s.upsertChunk!.run(device, t0, n, times[0], times[n - 1], encodeTimes(times));
-      for (const [id, c] of cols) {
+      for (const [id, a] of metrics) {
         let present = 0;
-        for (let i = 0; i < n; i++) if (!Number.isNaN(c[i]!)) present++;
-        this.s.upsertColumn!.run(device, id, t0, present, encodeColumn(c, n));
+        for (let i = 0; i < n; i++) if (!Number.isNaN(a.col[i]!)) present++;
+        this.s.upsertColumn!.run(device, id, t0, present, encodeColumn(a.col, n));
+        ROLLUP_TIERS.forEach((tier, k) => {
+          const b = a.buckets[k]!;
+          const acc: BucketAcc = new Map();
+          for (let j = 0; j < slots[k]!; j++) if (b[4 * j]! > 0) acc.set(bases[k]! + j * tier.res, [b[4 * j]!, b[4 * j + 1]!, b[4 * j + 2]!, b[4 * j + 3]!]);
+          if (acc.size > 0) this.mergeRollup(tier, device, id, acc);
+        });
       }
-      ROLLUP_TIERS.forEach((tier, k) => {
-        for (const [id, acc] of accs[k]!) this.mergeRollup(tier, device, id, acc);
-      });
     }
     this.s.deleteHead!.run(device, t0, t1);
   }
@@ -263,18 +296,23 @@ export class History {
         result.sealed++;
       }
     }
-    if (!result.more) {
+    const retentionDue = this.retentionBacklog || this.lastRetentionAt === null || now - this.lastRetentionAt >= RETENTION_EVERY_MS || now < this.lastRetentionAt;
+    if (!result.more && retentionDue) {
       const r = this.applyRetention(now, deadline);
       result.pruned = r.pruned;
       result.more = r.more;
+      this.retentionBacklog = r.more;
     }
-    if (this.autoVacuum) {
+    // Only after retention or the cap dropped data: the pages a seal frees in raw_head are
+    // reused by the next minutes of samples, and moving them to the end of the file each time
+    // would cost more than the whole seal.
+    if (result.pruned > 0) this.vacuumPending = true;
+    if (this.autoVacuum && this.vacuumPending) {
       const free = this.db.pragma('freelist_count', { simple: true }) as number;
-      if (free > 0) {
-        this.db.pragma(`incremental_vacuum(${VACUUM_PAGES})`);
-        result.vacuumedPages = Math.min(free, VACUUM_PAGES);
-        if (free > VACUUM_PAGES) result.more = true;
-      }
+      if (free > 0) this.db.pragma(`incremental_vacuum(${VACUUM_PAGES})`);
+      result.vacuumedPages = Math.min(free, VACUUM_PAGES);
+      if (free > VACUUM_PAGES) result.more = true;
+      else this.vacuumPending = false;
     }
     return result;
   }
@@ -295,7 +333,9 @@ export class History {
     };
     this.db.transaction(() => {
       for (const { num: device, newest } of this.s.newestByDevice!.all() as { num: number; newest: number | null }[]) {
-        step(this.s.pruneBatches!.run({ device, cutoff: now - this.retention.rawMs, limit: PRUNE_LIMIT }));
+        const batchCutoff = now - this.retention.rawMs;
+        const oldestBatch = this.s.oldestBatch!.get(device) as number | undefined;
+        if (oldestBatch !== undefined && oldestBatch < batchCutoff) step(this.s.pruneBatches!.run({ device, cutoff: batchCutoff, limit: PRUNE_LIMIT }));
         if (typeof newest !== 'number') continue;
         const rawCutoff = newest - this.retention.rawMs;
         // A window goes once all of it is older than the cutoff.

@@ -1,9 +1,11 @@
 // One block of one metric's rollup buckets: bucket starts, and per bucket the count, sum,
-// min and max of the raw values in it. Stored as five columns in chunk-codec's encodings.
+// min and max of the raw values in it. Stored as five columns in chunk-codec's encodings,
+// deflated together (one zlib call per block: a seal rewrites two blocks per metric).
 // Sums are rounded to 6 decimals first: a sum of values held to ≤ 6 decimals is itself such a
 // decimal, and the rounding removes the float noise that would force the 8-byte encoding.
 import { ByteReader, ByteWriter } from './byte-io.js';
-import { decodeColumn, decodeTimes, encodeColumn, encodeTimes } from './chunk-codec.js';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { getColumn, getTimes, putColumn, putTimes } from './chunk-codec.js';
 
 export interface RollupBlock {
   /** Bucket starts, ascending. */
@@ -19,39 +21,27 @@ export function emptyBlock(): RollupBlock {
 }
 
 const SUM_SCALE = 1e6;
+const writer = new ByteWriter(16 * 1024);
 
+/** The five columns, uncompressed one after the other, then deflated once. */
 export function encodeRollup(b: RollupBlock): Buffer {
   const len = b.t.length;
   const sums = b.sum.map((s) => (Math.abs(s) < 2 ** 52 / SUM_SCALE ? Math.round(s * SUM_SCALE) / SUM_SCALE : s));
-  const parts = [encodeTimes(b.t), encodeColumn(b.n, len), encodeColumn(sums, len), encodeColumn(b.lo, len), encodeColumn(b.hi, len)];
-  const w = new ByteWriter(256);
-  for (const p of parts) w.uvarint(p.length);
-  const header = w.bytes();
-  return Buffer.concat([header, ...parts]);
+  writer.reset();
+  putTimes(writer, b.t);
+  for (const col of [b.n, sums, b.lo, b.hi]) putColumn(writer, col, len);
+  return deflateRawSync(writer.view());
 }
 
 export function decodeRollup(blob: Buffer): RollupBlock {
-  const r = new ByteReader(blob);
-  const lengths = [r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()];
-  const parts = lengths.map((l) => r.slice(l));
-  const t = decodeTimes(parts[0]!);
-  const col = (i: number): number[] => Array.from(decodeColumn(parts[i]!, t.length));
-  return { t, n: col(1), sum: col(2), lo: col(3), hi: col(4) };
+  const r = new ByteReader(inflateRawSync(blob));
+  const t = getTimes(r);
+  const col = (): number[] => Array.from(getColumn(r, t.length));
+  return { t, n: col(), sum: col(), lo: col(), hi: col() };
 }
 
-/** Per-bucket accumulator used while sealing: bucket start → [n, sum, lo, hi]. */
+/** Buckets to merge into a block: bucket start → [n, sum, lo, hi]. */
 export type BucketAcc = Map<number, [number, number, number, number]>;
-
-export function addToAcc(acc: BucketAcc, bucket: number, v: number): void {
-  const cur = acc.get(bucket);
-  if (cur === undefined) acc.set(bucket, [1, v, v, v]);
-  else {
-    cur[0] += 1;
-    cur[1] += v;
-    if (v < cur[2]) cur[2] = v;
-    if (v > cur[3]) cur[3] = v;
-  }
-}
 
 /** Adds accumulated buckets into a block (buckets present in both are combined). */
 export function mergeIntoBlock(block: RollupBlock, acc: BucketAcc): RollupBlock {
