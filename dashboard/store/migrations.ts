@@ -177,11 +177,11 @@ export const MIGRATIONS: readonly string[] = [
   // sample, durable with the batch's commit; a background pass seals each closed 15-minute
   // window of a device into raw_chunks (its time column) and raw_columns (one compressed value
   // column per metric), and merges the window into the 1-minute and 1-hour rollups, which are
-  // compressed blocks too (one per metric per 6 hours or per 7 days): as rows, 90 days of
-  // per-minute rollups would outweigh a week of raw data several times over. Blob-heavy tables
-  // keep a rowid: WITHOUT ROWID suits rows far smaller than a page. Rows of the old
-  // one-value-per-row table are moved into raw_head by Store.open (the packing is done in JS),
-  // and its per-minute rollup table is dropped: the seal rebuilds the rollups from those rows.
+  // compressed blocks too (one per metric per 2 hours or per 2 days; tiers/layout.ts): as
+  // rows, 90 days of per-minute rollups would outweigh a week of raw data several times over.
+  // Blob-heavy tables keep a rowid: WITHOUT ROWID suits rows far smaller than a page. Rows of
+  // the old one-value-per-row table are moved into raw_head by Store.open (the packing is done
+  // in JS), and its per-minute rollup table is dropped: the seal rebuilds the rollups from them.
   `
   CREATE TABLE raw_head (
     device_num INTEGER NOT NULL,

@@ -14,9 +14,14 @@ export interface RollupTier {
   blockMs: number;
 }
 
+/**
+ * Every seal rewrites the block its window falls in, once per metric, so a block's size is what
+ * a seal costs: 120 minutes or 48 hours keep that small, while still holding enough buckets to
+ * compress well and few enough rows for a two-year chart.
+ */
 export const ROLLUP_TIERS: readonly RollupTier[] = [
-  { tier: '1m', res: 60_000, blockMs: 6 * 3_600_000 },
-  { tier: '1h', res: 3_600_000, blockMs: 7 * 24 * 3_600_000 },
+  { tier: '1m', res: 60_000, blockMs: 2 * 3_600_000 },
+  { tier: '1h', res: 3_600_000, blockMs: 2 * 24 * 3_600_000 },
 ];
 
 export function rollupTier(tier: Exclude<StorageTier, 'raw'>): RollupTier {
