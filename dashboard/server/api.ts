@@ -63,6 +63,14 @@ function notFound(res: Response, id: string): void {
   res.status(404).json({ error: `no device with id ${JSON.stringify(id)}; GET /api/v1/devices lists them` });
 }
 
+/** A query parameter given once as text; undefined when absent or empty. */
+export function stringParam(req: Request, name: string): string | undefined {
+  const raw = req.query[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw !== 'string') throw new BadRequest(`${name} must be given once, as text`);
+  return raw;
+}
+
 function intParam(req: Request, name: string, fallback: number): number {
   const raw = req.query[name];
   if (raw === undefined || raw === '') return fallback;

@@ -4,7 +4,7 @@ import { Router, type Request, type Response } from 'express';
 import { EXPERIMENT_ID_RE } from '../../shared/inference.js';
 import type { ComparisonResponse, ExperimentSummary } from '../../shared/live.js';
 import type { Store } from '../store/store.js';
-import { BadRequest } from './api.js';
+import { BadRequest, stringParam } from './api.js';
 import { compareExperiments } from './compare.js';
 import { comparisonCsv, comparisonMarkdown } from './compare-export.js';
 import { experimentInput, experimentSummary } from './experiment-data.js';
@@ -69,13 +69,6 @@ export function experimentsRouter(store: Store): Router {
 
 function notFound(res: Response, id: string): void {
   res.status(404).json({ error: `no experiment with id ${JSON.stringify(id.slice(0, 70))}; GET /api/v1/experiments lists them` });
-}
-
-function stringParam(req: Request, name: string): string | undefined {
-  const raw = req.query[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (typeof raw !== 'string') throw new BadRequest(`${name} must be given once, as text`);
-  return raw;
 }
 
 function intParam(req: Request, name: string): number | undefined {

@@ -4,7 +4,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AlertEventsResponse, AlertRulesResponse, AlertSettings, WebhookTestResponse } from '../../../shared/alerts.js';
 import { DEVICE_ID_RE } from '../../../shared/protocol.js';
-import { BadRequest } from '../api.js';
+import { BadRequest, stringParam } from '../api.js';
 import type { Alerts } from './index.js';
 import { parseRuleInput, parseSettings, parseTestTarget } from './validate.js';
 
@@ -100,13 +100,6 @@ function notFound(res: Response, id: number): void {
 function ruleId(raw: unknown): number {
   if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw new BadRequest(`rule id must be a positive integer, got ${JSON.stringify(String(raw).slice(0, 30))}`);
   return Number(raw);
-}
-
-function stringParam(req: Request, name: string): string | undefined {
-  const raw = req.query[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (typeof raw !== 'string') throw new BadRequest(`${name} must be given once, as text`);
-  return raw;
 }
 
 function intParam(req: Request, name: string): number | undefined {

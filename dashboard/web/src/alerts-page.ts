@@ -19,7 +19,7 @@ import {
   TEMPLATES,
   type RuleFormFields,
 } from './alerts-model.js';
-import { clear, h, setText } from './dom.js';
+import { clear, fillDeviceSelect, h, setText } from './dom.js';
 import type { Page } from './page.js';
 import { deviceHref } from './router.js';
 import type { FleetStore } from './store.js';
@@ -329,16 +329,9 @@ export class AlertsPage implements Page {
   }
 
   private renderDeviceFilter(): void {
-    const opts = [...this.deviceNames()].sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]));
+    const opts = [...this.deviceNames()];
     if (this.historyFilter && !opts.some(([id]) => id === this.historyFilter)) opts.push([this.historyFilter, this.historyFilter]);
-    const key = JSON.stringify(opts);
-    if (this.historyDevice.dataset.key !== key) {
-      this.historyDevice.dataset.key = key;
-      clear(this.historyDevice);
-      this.historyDevice.append(h('option', { text: 'All devices', attrs: { value: '' } }));
-      for (const [id, name] of opts) this.historyDevice.append(h('option', { text: name === id ? id : `${name} (${id})`, attrs: { value: id } }));
-    }
-    this.historyDevice.value = this.historyFilter ?? '';
+    fillDeviceSelect(this.historyDevice, opts, this.historyFilter);
   }
 
   private showError(message: string): void {

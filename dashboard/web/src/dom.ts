@@ -71,3 +71,19 @@ export function svg<K extends keyof SVGElementTagNameMap>(
   for (const [k, v] of Object.entries(attrs)) setAttr(el, k, v);
   return el;
 }
+
+/**
+ * Fills a device filter <select>: "All devices", then each [id, name] by name. The options are
+ * rebuilt only when the list changed, so an open dropdown is not reset by a refresh.
+ */
+export function fillDeviceSelect(select: HTMLSelectElement, devices: Iterable<readonly [string, string]>, selected: string | null): void {
+  const sorted = [...devices].sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]));
+  const key = JSON.stringify(sorted);
+  if (select.dataset.key !== key) {
+    select.dataset.key = key;
+    clear(select);
+    select.append(h('option', { text: 'All devices', attrs: { value: '' } }));
+    for (const [id, name] of sorted) select.append(h('option', { text: name === id ? id : `${name} (${id})`, attrs: { value: id } }));
+  }
+  select.value = selected ?? '';
+}

@@ -3,7 +3,7 @@
 // first ticked is the baseline). Names, tags, models and device names come from devices and
 // the user's code: textContent only.
 import { listExperiments } from './api.js';
-import { clear, h, setText } from './dom.js';
+import { clear, fillDeviceSelect, h, setText } from './dom.js';
 import type { ExperimentSummary } from './experiment-types.js';
 import {
   bandColors,
@@ -175,15 +175,7 @@ export class ExperimentsPage implements Page {
     for (const d of this.store.devices.values()) opts.set(d.id, d.name);
     for (const [id, name] of experimentDevices(this.list)) if (!opts.has(id)) opts.set(id, name);
     if (this.device && !opts.has(this.device)) opts.set(this.device, this.device);
-    const sorted = [...opts].sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]));
-    const key = JSON.stringify(sorted);
-    if (this.deviceSelect.dataset.key !== key) {
-      this.deviceSelect.dataset.key = key;
-      clear(this.deviceSelect);
-      this.deviceSelect.append(h('option', { text: 'All devices', attrs: { value: '' } }));
-      for (const [id, name] of sorted) this.deviceSelect.append(h('option', { text: name === id ? id : `${name} (${id})`, attrs: { value: id } }));
-    }
-    this.deviceSelect.value = this.device ?? '';
+    fillDeviceSelect(this.deviceSelect, opts, this.device);
   }
 
   private render(): void {
