@@ -665,11 +665,6 @@ export class Store {
     return this.history.storage(now, this.listDevices());
   }
 
-  /** Retention and size cap in force. */
-  get retention(): RetentionSettings {
-    return this.history.retention;
-  }
-
   private knownMetricId(name: string): number | undefined {
     return this.metricIds.get(name) ?? (this.stmt.metricIdByName.get(name) as number | undefined);
   }

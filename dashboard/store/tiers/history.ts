@@ -176,10 +176,8 @@ export class History {
     const known = new Set(oldTimes);
     const fresh = headRows.filter((r) => !known.has(r.t));
     if (fresh.length > 0) {
-      const times = mergeSorted(oldTimes, fresh.map((r) => r.t));
+      const { times, index } = mergeTimes(oldTimes, fresh);
       const n = times.length;
-      const index = new Map<number, number>();
-      times.forEach((t, i) => index.set(t, i));
       // Per metric: its column, and per rollup tier the [n, sum, lo, hi] of each bucket the
       // window touches (a window lies within one block of every tier; see layout.ts).
       const bases = ROLLUP_TIERS.map((r) => floorTo(t0, r.res));
@@ -438,8 +436,8 @@ export class History {
     const ids = metricIds.filter((x): x is number => x !== undefined);
     return {
       raw: min([this.s.rawOldest!.get(deviceNum) as number | null, this.s.headMin!.get(deviceNum) as number | null]),
-      '1m': min(ids.map((id) => this.s.rollupOldest!.get(60_000, deviceNum, id) as number | null)),
-      '1h': min(ids.map((id) => this.s.rollupOldest!.get(3_600_000, deviceNum, id) as number | null)),
+      '1m': min(ids.map((id) => this.s.rollupOldest!.get(rollupTier('1m').res, deviceNum, id) as number | null)),
+      '1h': min(ids.map((id) => this.s.rollupOldest!.get(rollupTier('1h').res, deviceNum, id) as number | null)),
     };
   }
 
@@ -451,14 +449,14 @@ export class History {
   chooseTier(req: SeriesRequest, step: number): StorageTier {
     if (req.tier === 'raw') return 'raw';
     const oldest = this.oldest(req.deviceNum, req.metricIds);
-    const resOf: Record<StorageTier, number> = { raw: req.intervalMs ?? 1000, '1m': 60_000, '1h': 3_600_000 };
+    const resOf: Record<StorageTier, number> = { raw: req.intervalMs ?? 1000, '1m': rollupTier('1m').res, '1h': rollupTier('1h').res };
     // A rollup's oldest bucket starts up to one bucket before its first sample: judge every
     // tier against the earliest moment data is known to exist.
     const starts = (['raw', '1m', '1h'] as const).filter((t) => oldest[t] !== null).map((t) => oldest[t]! + (t === 'raw' ? 0 : resOf[t] - 1));
     if (starts.length === 0) return 'raw';
     const target = Math.max(req.from, Math.min(...starts));
     // How much later than `target` a tier's data may start and still count as covering it.
-    const slack: Record<StorageTier, number> = { raw: WINDOW_MS, '1m': 5 * 60_000, '1h': 3_600_000 };
+    const slack: Record<StorageTier, number> = { raw: WINDOW_MS, '1m': 5 * resOf['1m'], '1h': resOf['1h'] };
     const fineToCoarse: StorageTier[] = ['raw', '1m', '1h'];
     const covers = (t: StorageTier): boolean => oldest[t] !== null && oldest[t]! <= target + slack[t];
     // The coarsest tier whose buckets fit the step reads the fewest rows.
@@ -700,6 +698,14 @@ function fileSize(path: string): number {
   }
 }
 
+/** Sealed times and the times of unsealed rows (none shared), in order, with each time's position. */
+function mergeTimes(sealed: readonly number[], rows: readonly HeadRow[]): { times: number[]; index: Map<number, number> } {
+  const times = mergeSorted(sealed, rows.map((r) => r.t));
+  const index = new Map<number, number>();
+  times.forEach((t, i) => index.set(t, i));
+  return { times, index };
+}
+
 function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
   const out = new Array<number>(a.length + b.length);
   let i = 0;
@@ -716,9 +722,7 @@ function mergeHead(slice: RawSlice, head: readonly HeadRow[], metricIds: readonl
   const known = new Set(slice.times);
   const extra = head.filter((r) => !known.has(r.t));
   if (extra.length === 0) return slice;
-  const times = mergeSorted(slice.times, extra.map((r) => r.t));
-  const index = new Map<number, number>();
-  times.forEach((t, i) => index.set(t, i));
+  const { times, index } = mergeTimes(slice.times, extra);
   const cols = metricIds.map(() => new Float64Array(times.length).fill(NaN));
   slice.cols.forEach((c, j) => {
     for (let i = 0; i < c.length; i++) cols[j]![index.get(slice.times[i]!)!] = c[i]!;
