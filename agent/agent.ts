@@ -12,11 +12,13 @@ import type { Logger } from '../shared/log.js';
 import { MAX_PROCESS_ROWS, PROTOCOL_VERSION, type Hello, type Inventory, type Sample } from '../shared/protocol.js';
 import type { Collector, CollectorContext, CollectorFactory } from './collectors/collector.js';
 import { COLLECTORS } from './collectors/registry.js';
+import { readRunConditions } from './conditions/run-conditions.js';
 import { InferenceAggregator } from './inference/aggregator.js';
 import { startInferenceReceiver, type InferenceReceiver } from './inference/receiver.js';
 import { readInventory } from './inventory.js';
 import { MIN_INTERVAL_MS } from './limits.js';
 import { DEFAULT_TOP_PROCESSES } from './processes/reader.js';
+import { PROCESS_CMDLINE_MODES, type ProcessCmdlineMode } from './processes/redact-cmdline.js';
 import { createProcessTableSource, type ProcessTableSource } from './processes/source.js';
 import { Sampler } from './sampler.js';
 import { AgentState } from './state.js';
@@ -62,6 +64,12 @@ export interface AgentOptions {
   processIntervalMs?: number;
   /** N of the table: the top N processes by CPU ∪ the top N by memory (default 10, at most 50). */
   topProcesses?: number;
+  /**
+   * What the table's cmd column holds: 'full' (default) the command line with secrets such as
+   * `--password` values masked before it leaves the device; 'name' the executable's name
+   * (argv[0]'s basename); 'none' nothing.
+   */
+  processCmdline?: ProcessCmdlineMode;
   /** Skip the systeminformation inventory (tests, benchmarks). */
   skipInventory?: boolean;
   /**
@@ -106,6 +114,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (!Number.isInteger(topProcesses) || topProcesses < 1 || topProcesses * 2 > MAX_PROCESS_ROWS) {
     throw new Error(`top processes ${topProcesses} is out of range: use a whole number from 1 to ${MAX_PROCESS_ROWS / 2}`);
   }
+  const processCmdline = opts.processCmdline ?? 'full';
+  if (!PROCESS_CMDLINE_MODES.includes(processCmdline)) {
+    throw new Error(`process cmdline ${JSON.stringify(processCmdline)} is not one of ${PROCESS_CMDLINE_MODES.join(', ')}`);
+  }
   const hubUrl = normalizeHubUrl(opts.hubUrl);
   const ca = opts.ca === undefined ? undefined : trustedCas(opts.ca);
   if (ca && hubUrl.startsWith('ws:')) log.warn({ hubUrl }, 'a CA was given but the hub URL is ws:// (no TLS): it is not used; use wss:// or https:// to connect over TLS');
@@ -123,11 +135,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (inferencePort !== null && inferencePort !== false && (!Number.isInteger(inferencePort) || inferencePort < 0 || inferencePort > 65535)) {
     throw new Error(`inference port ${inferencePort} is not a port number: use 1–65535, 0 for any free port, or null to turn the receiver off`);
   }
-  const aggregator = new InferenceAggregator();
+  // Read at each experiment's start, so a run records the power mode, clocks and governor it had.
+  const aggregator = new InferenceAggregator({}, () =>
+    readRunConditions({ agentVersion: EDGEWATCH_VERSION, procRoot: ctx.procRoot, sysRoot: ctx.sysRoot, hostRoot: ctx.hostRoot, path: ctx.path, log }),
+  );
   const [inventory, collectors, processSource, receiver] = await Promise.all([
     opts.skipInventory ? Promise.resolve<Inventory>({}) : readInventory(log),
     detectCollectors(opts.collectors ?? COLLECTORS, ctx, log),
-    processIntervalMs > 0 ? detectProcessSource(ctx, processIntervalMs, topProcesses) : Promise.resolve(null),
+    processIntervalMs > 0 ? detectProcessSource(ctx, processIntervalMs, topProcesses, processCmdline) : Promise.resolve(null),
     inferencePort === null || inferencePort === false
       ? Promise.resolve(null)
       : startReceiver(opts.inferenceHost ?? '127.0.0.1', inferencePort, aggregator, log),
@@ -261,7 +276,7 @@ async function startReceiver(host: string, port: number, aggregator: InferenceAg
   }
 }
 
-async function detectProcessSource(ctx: CollectorContext, intervalMs: number, top: number): Promise<ProcessTableSource | null> {
+async function detectProcessSource(ctx: CollectorContext, intervalMs: number, top: number, cmdline: ProcessCmdlineMode): Promise<ProcessTableSource | null> {
   const log = ctx.log.child({ part: 'processes' });
   try {
     return await createProcessTableSource({
@@ -270,6 +285,7 @@ async function detectProcessSource(ctx: CollectorContext, intervalMs: number, to
       path: ctx.path,
       top,
       intervalMs,
+      cmdline,
       // nvidia-smi answers in tens of ms; waiting longer would delay the metric tick.
       gpuWaitMs: Math.min(500, Math.floor(ctx.intervalMs / 4)),
       log,

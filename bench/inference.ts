@@ -56,6 +56,8 @@ export async function inferenceBench(opts: { quick: boolean }): Promise<BenchRow
       ...(await sdkCost(stack, opts.quick ? 50_000 : 200_000)),
       ...(await pythonSdkCost(stack, opts.quick ? 50_000 : 200_000)),
       ...(await agentIngest(stack, opts.quick ? 3 : 5)),
+      ...(await exactCounts(stack, opts.quick ? 3 : 10)),
+      ...(await benchOverhead(stack, opts.quick ? 2 : 5)),
       ...(await quantileError(stack, opts.quick ? 20_000 : 100_000)),
       ...(await liveLatency(stack, opts.quick ? 5 : 10)),
     ];
@@ -160,6 +162,87 @@ async function agentIngest(stack: Stack, seconds: number): Promise<BenchRow[]> {
       benchmark: 'agent ingest, UDP timings (saturated)',
       result: `${Math.round(median(rates)).toLocaleString('en')} timings/s`,
       how: `datagrams of 100 lines sent flat out for ${seconds} s (offered ${Math.round(sentLines / (3 * seconds)).toLocaleString('en')} lines/s; the kernel drops what the agent cannot read), accepted count from /v1/health, median of 3 windows`,
+    },
+  ];
+}
+
+/**
+ * Every accepted timing is counted: an experiment fed 200,000 timings/s over UDP for `seconds`,
+ * then what the agent accepted (its /v1/health) against what the hub counts for the experiment.
+ * The two must be equal; the kernel may drop datagrams the agent never read, which neither counts.
+ */
+async function exactCounts(stack: Stack, seconds: number): Promise<BenchRow[]> {
+  const agent = `http://127.0.0.1:${stack.inferencePort}`;
+  const health = async () => ((await (await fetch(`${agent}/v1/health`)).json()) as { stats: { accepted: number } }).stats.accepted;
+  const post = async (path: string, body: unknown) =>
+    (await (await fetch(`${agent}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+  const { id } = (await post('/v1/experiments', { name: 'exact-counts' })) as { id: string };
+  const lines = Array.from({ length: 100 }, (_, i) => `ew1 count-model ${(1 + (i % 40) / 10).toFixed(1)} x=${id}`).join('\n');
+  const datagram = Buffer.from(lines);
+  const socket = createSocket('udp4');
+  const before = await health();
+  const t0 = Date.now();
+  let offered = 0;
+  try {
+    // 200 lines a millisecond: 20 datagrams of 100 lines every 10 ms.
+    for (let tick = 0; Date.now() - t0 < seconds * 1000; tick++) {
+      await new Promise<void>((resolve) => {
+        let left = 20;
+        for (let k = 0; k < 20; k++) socket.send(datagram, stack.inferencePort, '127.0.0.1', () => --left === 0 && resolve());
+      });
+      offered += 2000;
+      const due = t0 + (tick + 1) * 10;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
+  } finally {
+    socket.close();
+  }
+  const sendingS = (Date.now() - t0) / 1000;
+  await sleep(200);
+  const accepted = (await health()) - before;
+  const ended = (await post(`/v1/experiments/${id}/end`, {})) as { summary: { inferences: number; dropped: number } };
+  let counted = -1;
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const { experiment } = (await (await fetch(`${stack.hubUrl}/api/v1/experiments/${id}`)).json()) as { experiment: ExperimentSummary };
+    counted = experiment.inferences;
+    if (experiment.end !== null && counted === accepted) break;
+    await sleep(250);
+  }
+  return [
+    {
+      benchmark: 'timings accepted vs counted (200k/s offered)',
+      result: `${accepted.toLocaleString('en')} accepted, ${counted.toLocaleString('en')} counted${counted === accepted ? ' (equal)' : ' (NOT EQUAL)'}; agent dropped ${ended.summary.dropped}`,
+      how: `one experiment fed ${Math.round(offered / sendingS).toLocaleString('en')} timings/s over UDP for ${seconds} s (datagrams of 100 lines); accepted from the agent's /v1/health, counted from the hub's GET /api/v1/experiments/<id>`,
+    },
+  ];
+}
+
+/**
+ * What `edgewatch bench` adds to each trial: a bench of two variants whose commands do nothing
+ * (`true`), against running the same commands directly through /bin/sh, per trial. That is the
+ * experiment start and end on the agent, the summary, the git look-up and the process start of
+ * the shell, which a real trial pays once however long it runs.
+ */
+async function benchOverhead(stack: Stack, repeat: number): Promise<BenchRow[]> {
+  const trials = 2 * repeat;
+  const perTrial: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const t0 = process.hrtime.bigint();
+    for (let k = 0; k < trials; k++) await run('/bin/sh', ['-c', 'true']);
+    const direct = Number(process.hrtime.bigint() - t0) / 1e6;
+    const t1 = process.hrtime.bigint();
+    await run(process.execPath, [AGENT, 'bench', '--repeat', String(repeat), '--variant', 'a=true', '--variant', 'b=true', '--json', '--agent-port', String(stack.inferencePort)], {
+      env: { ...process.env, EDGEWATCH_LOG_LEVEL: 'warn' },
+    });
+    const benched = Number(process.hrtime.bigint() - t1) / 1e6;
+    perTrial.push((benched - direct) / trials);
+  }
+  return [
+    {
+      benchmark: 'edgewatch bench overhead per trial',
+      result: `${median(perTrial).toFixed(0)} ms`,
+      how: `\`edgewatch-agent bench --repeat ${repeat}\` of two no-op variants (\`true\`), minus the same ${trials} commands run directly through /bin/sh, ÷ ${trials} trials (includes starting the bench CLI once), median of 3`,
     },
   ];
 }

@@ -2,7 +2,7 @@
 // noisy, so each figure is a median over several windows, with a baseline measured in the
 // same run where one makes sense.
 //
-//   node dist/bench.mjs [--quick] [--only agent|ingest|load|backfill|history|inference|storage]
+//   node dist/bench.mjs [--quick] [--only agent|ingest|load|backfill|history|inference|storage|remote-write]
 import { parseArgs } from 'node:util';
 import { agentCostBench } from './agent-cost.js';
 import { backfillBench } from './backfill.js';
@@ -14,6 +14,7 @@ import { measureProcessTable } from './process-table.js';
 import { samplingCostBench } from './sampling-cost.js';
 import { storageBench } from './storage.js';
 import { printTable, type BenchRow } from './report.js';
+import { remoteWriteBench } from './remote-write.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,4 +41,5 @@ if (!values.only || values.only === 'backfill') rows.push(...(await backfillBenc
 if (!values.only || values.only === 'history') rows.push(...historyQueryBench({ days: quick ? 2 : 7 }));
 if (!values.only || values.only === 'inference') rows.push(...(await inferenceBench({ quick })));
 if (!values.only || values.only === 'storage') rows.push(...storageBench({ quick }));
+if (!values.only || values.only === 'remote-write') rows.push(...(await remoteWriteBench({ quick })));
 printTable(rows);

@@ -2,9 +2,11 @@
 // one JSON file so a board's setup survives in /etc rather than in a unit file's command line.
 // Precedence, highest first: command-line flag, environment variable, config file, default.
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { PROCESS_CMDLINE_MODES } from '../agent/processes/redact-cmdline.js';
 import { LOG_LEVELS } from '../shared/log.js';
+import { readJsonConfig } from './json-config.js';
 import { parseDuration, parsePositiveDuration, parseSize } from './options.js';
 
 /** Where the agent looks when neither --config nor EDGEWATCH_CONFIG names a file. */
@@ -52,6 +54,8 @@ export const AgentConfigSchema = z
     logLevel: z.enum(LOG_LEVELS),
     processInterval: duration,
     topProcesses: z.number().int().positive().max(50),
+    /** What the process table sends of each command line: "full" (secrets masked), "name" or "none". */
+    processCmdline: z.enum(PROCESS_CMDLINE_MODES),
     /** 0 turns the inference receiver off, as on the command line. */
     inferencePort: z.number().int().min(0).max(65535),
     inferenceHost: z.string().min(1),
@@ -77,18 +81,7 @@ export function loadAgentConfig(file: string, explicit: boolean): AgentConfig {
     if (explicit) throw new Error(`config file ${file} does not exist (create it, or leave out --config)`);
     return {};
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`config file ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  const parsed = AgentConfigSchema.safeParse(data);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ');
-    throw new Error(`config file ${file}: ${issues}`);
-  }
-  return parsed.data;
+  return readJsonConfig(file, AgentConfigSchema);
 }
 
 /**

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { EDGEWATCH_VERSION } from '../shared/version.js';
 import { agentCommand } from './commands/agent.js';
+import { benchCommand } from './commands/bench.js';
 import { hubCommand } from './commands/hub.js';
 import { parseCommand } from './commands/parse.js';
 import { runCommand } from './commands/run.js';
@@ -18,6 +19,7 @@ const program = new Command('edgewatch')
   .addCommand(hubCommand())
   .addCommand(agentCommand())
   .addCommand(runCommand())
+  .addCommand(benchCommand())
   .addCommand(parseCommand())
   .addCommand(tokenCommand())
   .addCommand(adminPasswordCommand());

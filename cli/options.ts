@@ -61,6 +61,8 @@ export function untilSignalled(): Promise<NodeJS.Signals> {
 }
 
 // Options more than one command takes, defined once so flags, env vars and defaults agree.
+// A default in milliseconds or bytes is shown in --help as people write it (`.default(1000,
+// '1s')`): the description must parse back to the value (test/integration/help-defaults.test.ts).
 
 export function portOption(): Option {
   return new Option('--port <port>', 'TCP port').env('EDGEWATCH_PORT').default(8080).argParser(parsePort);
@@ -77,7 +79,7 @@ export function dataOption(holds: string): Option {
 export function intervalOption(): Option {
   return new Option('--interval <duration>', `sampling interval: 1s, 500ms (at least ${MIN_INTERVAL_MS} ms)`)
     .env('EDGEWATCH_INTERVAL')
-    .default(1000)
+    .default(1000, '1s')
     .argParser(parseDuration);
 }
 

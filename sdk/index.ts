@@ -5,6 +5,9 @@
 //   const ew = createClient();                       // UDP to 127.0.0.1:7262
 //   const out = await ew.time('resnet18-int8', () => model.run(input), { batch: 8 });
 //   ew.record('yolo-n', 12.4, { tags: { device: 'gpu' } });
+//   const id = await ew.startExperiment({ name: 'int8', warmup: { calls: 20 } });
+//   ew.score('top1', 0.912);                         // quality beside speed, into the open experiment
+//   await ew.endExperiment(id!);
 //
 // Promises this module keeps:
 //  - It never throws into the caller and never blocks it. record() validates, encodes one line
@@ -20,6 +23,11 @@
 //    stats().dropped), never thrown.
 //  - time() records successes only: when fn throws or its promise rejects, nothing is recorded
 //    and the caller gets the very same error.
+//  - score() goes over HTTP (POST /v1/experiments/<id>/scores, whatever the transport) to the
+//    open experiment, fire-and-forget: scores of one tick travel in one request, requests go one
+//    after the other (a later score of the same name replaces an earlier one), and flush(),
+//    endExperiment() and close() wait for them, so they reach the agent before the experiment
+//    ends. A score without an open experiment, or an invalid one, is dropped and counted.
 //
 // This file is bundled on its own into dist/sdk.mjs; it imports nothing but Node built-ins, and
 // in particular not shared/inference.ts (that would bring zod along). The encoder below must
@@ -36,6 +44,14 @@ export const MAX_TIMINGS_PER_REQUEST = 10_000;
 export const MODEL_NAME_RE = /^[A-Za-z0-9_.:/@+-]{1,128}$/;
 export const EXPERIMENT_ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const TAG_KEY_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Copied from shared/inference.ts (kept equal by test/sdk): free text without control characters. */
+export const SCORE_NAME_RE = /^[^\u0000-\u001f\u007f]{1,64}$/u;
+/** The agent takes at most this many scores per request (and per experiment). */
+const MAX_SCORES_PER_REQUEST = 32;
+/** Scores waiting to be sent; beyond it new ones are dropped. */
+const MAX_PENDING_SCORES = 256;
+const MAX_WARMUP_CALLS = 1_000_000;
+const MAX_WARMUP_MS = 86_400_000;
 const MAX_TAGS = 32;
 const MAX_TAG_VALUE = 256;
 const MAX_LATENCY_MS = 86_400_000;
@@ -76,6 +92,13 @@ export interface RecordOptions {
   experiment?: string | null;
 }
 
+/**
+ * Which first timings of an experiment are warm-up, kept apart from the measured figures:
+ * `{ calls: 20 }` the first 20 timings of each model, `{ ms: 5000 }` those that end within
+ * 5 s of the experiment's start.
+ */
+export type Warmup = { calls: number } | { ms: number };
+
 export interface ExperimentOptions {
   name: string;
   tags?: Record<string, string | number | boolean>;
@@ -83,12 +106,27 @@ export interface ExperimentOptions {
   params?: number;
   /** Size of the model file or weights, bytes. */
   modelBytes?: number;
+  /** The experiment's warm-up (none by default): `{ calls: 20 }` or `{ ms: 5000 }`. */
+  warmup?: Warmup;
+}
+
+export interface ScoreOptions {
+  /** Which way is better: 'higher' (default; top-1, mAP) or 'lower' (WER, perplexity). */
+  better?: 'higher' | 'lower';
+  /** The experiment the score belongs to; the open one (see `experiment`) when absent. */
+  experiment?: string;
 }
 
 export interface ClientStats {
-  /** Timings handed to the agent (UDP: datagrams the OS accepted and did not report refused; HTTP: accepted). */
+  /**
+   * Timings handed to the agent (UDP: datagrams the OS accepted and did not report refused; HTTP:
+   * accepted), and scores the agent took.
+   */
   sent: number;
-  /** Timings that will never reach the agent: invalid, over the buffer bound, refused, failed, after close(). */
+  /**
+   * Timings and scores that will never reach the agent: invalid, over the buffer bound, refused,
+   * failed, after close(); scores also without an open experiment, or for one the agent does not know.
+   */
   dropped: number;
   /** Failed sends: refused or failed datagrams, failed or timed-out HTTP requests, non-2xx answers. */
   errors: number;
@@ -108,6 +146,13 @@ export interface EdgewatchClient {
    */
   time<T>(model: string, fn: () => T, opts?: RecordOptions): T;
   /**
+   * Reports a quality figure (top-1, mAP, WER…) of the experiment open now (`experiment`: the one
+   * startExperiment() opened, else EDGEWATCH_EXPERIMENT) or of `opts.experiment`. Returns at once,
+   * never throws; sent before endExperiment() ends it. Names: 1–64 characters without control
+   * characters; value: a finite number. Without an experiment, or when invalid, dropped and counted.
+   */
+  score(name: string, value: number, opts?: ScoreOptions): void;
+  /**
    * Starts an experiment (POST /v1/experiments): its id, or null when the agent cannot be
    * reached or refuses. While it is open, this client's timings carry it. Never rejects.
    */
@@ -117,7 +162,7 @@ export interface EdgewatchClient {
   /** The experiment id timings carry now, if any. */
   readonly experiment: string | undefined;
   stats(): ClientStats;
-  /** Sends everything buffered now; resolves when those sends finished (or failed). Never rejects. */
+  /** Sends everything buffered now (timings and scores); resolves when those sends finished (or failed). Never rejects. */
   flush(): Promise<void>;
   /** Flushes, then releases the socket; later record() calls are dropped. Never rejects. */
   close(): Promise<void>;
@@ -148,6 +193,28 @@ function envPort(): number {
 
 function validExperiment(id: unknown): string | undefined {
   return typeof id === 'string' && EXPERIMENT_ID_RE.test(id) ? id : undefined;
+}
+
+/** A warm-up as the wire wants it, or null when invalid (absent keys with undefined values are ignored). */
+function cleanWarmup(warmup: unknown): Warmup | null {
+  if (warmup === null || typeof warmup !== 'object' || Array.isArray(warmup)) return null;
+  const entries = Object.entries(warmup).filter(([, v]) => v !== undefined);
+  if (entries.length !== 1) return null;
+  const [key, value] = entries[0]!;
+  if (typeof value !== 'number') return null;
+  if (key === 'calls') return Number.isInteger(value) && value >= 1 && value <= MAX_WARMUP_CALLS ? { calls: value } : null;
+  if (key === 'ms') {
+    const ms = Math.round(value);
+    return ms >= 1 && ms <= MAX_WARMUP_MS ? { ms } : null;
+  }
+  return null;
+}
+
+/** One score as it travels (the shape of Score in shared/inference.ts). */
+interface WireScore {
+  name: string;
+  value: number;
+  better: 'higher' | 'lower';
 }
 
 /** Tags as the wire wants them, or null when one is invalid. */
@@ -213,6 +280,10 @@ class Client implements EdgewatchClient {
   // HTTP
   private agent: Agent | undefined;
   private inFlight: Promise<void> | undefined;
+
+  // Scores: a queue sent by one drain at a time (in order), each request one experiment's.
+  private scoreQueue: { experiment: string; score: WireScore }[] = [];
+  private scoreDrain: Promise<void> | undefined;
 
   private readonly onBeforeExit = (): void => {
     if (this.size() > 0) void this.flush();
@@ -315,6 +386,80 @@ class Client implements EdgewatchClient {
     return result;
   }
 
+  score(name: string, value: number, opts?: ScoreOptions): void {
+    try {
+      this.addScore(name, value, opts);
+    } catch {
+      // A getter on opts that throws, or anything else unforeseen: drop, never throw.
+      this.counts.dropped++;
+      this.counts.invalid++;
+    }
+  }
+
+  private addScore(name: string, value: number, opts: ScoreOptions | undefined): void {
+    if (this.closed) {
+      this.counts.dropped++;
+      return;
+    }
+    const better = opts?.better ?? 'higher';
+    const explicit = opts?.experiment;
+    const experiment = explicit === undefined ? this.experiment : validExperiment(explicit);
+    if (
+      typeof name !== 'string' ||
+      !SCORE_NAME_RE.test(name) ||
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      (better !== 'higher' && better !== 'lower') ||
+      (explicit !== undefined && experiment === undefined)
+    ) {
+      this.counts.dropped++;
+      this.counts.invalid++;
+      return;
+    }
+    // No experiment open: nothing to attach the score to.
+    if (experiment === undefined || this.scoreQueue.length >= MAX_PENDING_SCORES) {
+      this.counts.dropped++;
+      return;
+    }
+    this.scoreQueue.push({ experiment, score: { name, value, better } });
+    this.drainScores();
+  }
+
+  /** Sends the queued scores, one request at a time; a no-op while a drain runs. */
+  private drainScores(): void {
+    if (this.scoreDrain) return;
+    this.scoreDrain = (async () => {
+      try {
+        // Let the other score() calls of this tick join the first request.
+        await Promise.resolve();
+        for (;;) {
+          if (this.scoreQueue.length === 0) break;
+          // One experiment's scores, ≤ 32, and no name twice (a later one replaces it in the next request).
+          const experiment = this.scoreQueue[0]!.experiment;
+          const names = new Set<string>();
+          let n = 0;
+          while (n < this.scoreQueue.length && n < MAX_SCORES_PER_REQUEST) {
+            const next = this.scoreQueue[n]!;
+            if (next.experiment !== experiment || names.has(next.score.name)) break;
+            names.add(next.score.name);
+            n++;
+          }
+          const batch = this.scoreQueue.splice(0, n).map((q) => q.score);
+          const res = await this.post(`/v1/experiments/${encodeURIComponent(experiment)}/scores`, { scores: batch });
+          if (res && res.status >= 200 && res.status < 300) {
+            this.counts.sent += batch.length;
+          } else {
+            this.counts.errors++;
+            this.counts.dropped += batch.length;
+          }
+        }
+      } catch {
+        // never rejects
+      }
+      this.scoreDrain = undefined;
+    })();
+  }
+
   async startExperiment(opts: ExperimentOptions): Promise<string | null> {
     try {
       if (this.closed || !opts || typeof opts.name !== 'string' || opts.name.length < 1 || opts.name.length > 128) return null;
@@ -327,6 +472,11 @@ class Client implements EdgewatchClient {
         if (v === undefined) continue;
         if (!(Number.isInteger(v) && v >= 0)) return null;
         body[key] = v;
+      }
+      if (opts.warmup !== undefined) {
+        const warmup = cleanWarmup(opts.warmup);
+        if (warmup === null) return null;
+        body.warmup = warmup;
       }
       const res = await this.post('/v1/experiments', body);
       const id = res && res.status >= 200 && res.status < 300 ? validExperiment((res.body as { id?: unknown } | null)?.id) : undefined;
@@ -343,7 +493,7 @@ class Client implements EdgewatchClient {
       const i = this.open.lastIndexOf(id);
       if (i >= 0) this.open.splice(i, 1);
       if (validExperiment(id) === undefined) return false;
-      // Timings recorded inside the experiment go first.
+      // Timings and scores recorded inside the experiment go first.
       await this.flush();
       const res = await this.post(`/v1/experiments/${encodeURIComponent(id)}/end`, {});
       return res !== null && res.status >= 200 && res.status < 300;
@@ -373,6 +523,16 @@ class Client implements EdgewatchClient {
       }
     } catch {
       // never rejects
+    } finally {
+      await this.flushScores();
+    }
+  }
+
+  private async flushScores(): Promise<void> {
+    try {
+      while (this.scoreDrain) await this.scoreDrain;
+    } catch {
+      // never rejects
     }
   }
 
@@ -387,8 +547,9 @@ class Client implements EdgewatchClient {
     process.off('beforeExit', this.onBeforeExit);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const left = this.size();
+    const left = this.size() + this.scoreQueue.length;
     if (left > 0) this.counts.dropped += left;
+    this.scoreQueue = [];
     this.queue = [];
     this.head = 0;
     this.queuedBytes = 0;
@@ -647,6 +808,15 @@ export function record(model: string, latencyMs: number, opts?: RecordOptions): 
 /** time() on the default client: `const y = await time('resnet18-int8', () => run(x))`. */
 export function time<T>(model: string, fn: () => T, opts?: RecordOptions): T {
   return getDefaultClient().time(model, fn, opts);
+}
+
+/** score() on the default client: `score('top1', 0.912)`, into EDGEWATCH_EXPERIMENT or the experiment it started. */
+export function score(name: string, value: number, opts?: ScoreOptions): void {
+  try {
+    getDefaultClient().score(name, value, opts);
+  } catch {
+    // never throws
+  }
 }
 
 export function startExperiment(opts: ExperimentOptions): Promise<string | null> {

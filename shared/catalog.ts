@@ -120,6 +120,7 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
 
   // Inference timings reported by the user's code (per model, per second; the histograms
   // themselves travel beside the metrics, see shared/inference.ts).
+  { pattern: 'inference.dropped', unit: 'count', kind: 'gauge', group: 'inference', description: 'Inference timings the agent received but could not count since the previous sample (over a bound); absent when none were' },
   { pattern: 'infer.<model>.rate', unit: '/s', kind: 'gauge', group: 'inference', description: 'Inference calls per second for model <model>' },
   { pattern: 'infer.<model>.items_rate', unit: '/s', kind: 'gauge', group: 'inference', description: 'Items (batch sizes summed) per second for model <model>' },
   { pattern: 'infer.<model>.latency.mean', unit: 'ms', kind: 'gauge', group: 'inference', description: 'Mean latency of model <model> over the second' },

@@ -7,12 +7,14 @@
 //        e.g. `ew1 resnet18-int8 12.37 b=8 x=x-lq2v3k-9f3a #device=cpu`
 //   HTTP 127.0.0.1:7262  POST /v1/timings            {"timings": [Timing, …]}       → 202 {"accepted": n}
 //                        POST /v1/experiments        ExperimentStart                 → 201 {"id", "start"}
-//                        POST /v1/experiments/<id>/end                              → 200 {"id", "end"}
+//                        POST /v1/experiments/<id>/end                              → 200 {"id", "end", "summary"}
+//                        POST /v1/experiments/<id>/scores {"scores": [Score, …]}   → 200 {"id", "scores": n}
 //                        GET  /v1/health                                            → 200 {"ok": true, …}
 //
 // The agent turns timings into per-second histograms (shared/histogram.ts) and sends those,
 // never individual timings, to the hub.
 import { z } from 'zod';
+import type { RunConditions } from './conditions.js';
 
 export const INFERENCE_DEFAULT_PORT = 7262;
 export const MAX_DATAGRAM_BYTES = 8192;
@@ -42,6 +44,17 @@ export type Timing = z.infer<typeof TimingSchema>;
 
 export const TimingBatchSchema = z.object({ timings: z.array(TimingSchema).max(MAX_TIMINGS_PER_REQUEST) });
 
+/**
+ * Which of an experiment's first timings are warm-up (CUDA context, engine build, cache fill,
+ * clocks ramping), kept apart from the measured figures as MLPerf and trtexec do: the first
+ * `calls` timings of each model, or those that end within `ms` of the experiment's start.
+ */
+export const WarmupSchema = z.union([
+  z.object({ calls: z.number().int().positive().max(1_000_000) }).strict(),
+  z.object({ ms: z.number().int().positive().max(86_400_000) }).strict(),
+]);
+export type Warmup = z.infer<typeof WarmupSchema>;
+
 export const ExperimentStartSchema = z.object({
   name: z.string().min(1).max(128),
   tags: tags.optional(),
@@ -49,8 +62,59 @@ export const ExperimentStartSchema = z.object({
   params: z.number().int().nonnegative().optional(),
   /** Size of the model file or weights, bytes. */
   modelBytes: z.number().int().nonnegative().optional(),
+  warmup: WarmupSchema.optional(),
 });
 export type ExperimentStart = z.infer<typeof ExperimentStartSchema>;
+
+/**
+ * A quality figure of the model under test (top-1, mAP, WER, perplexity…), reported beside its
+ * speed. Names are free text shown to people (escaped everywhere), without control characters.
+ */
+export const SCORE_NAME_RE = /^[^\u0000-\u001f\u007f]{1,64}$/u;
+export const MAX_SCORES_PER_EXPERIMENT = 32;
+export const ScoreSchema = z.object({
+  name: z.string().regex(SCORE_NAME_RE, 'score names are 1–64 characters without control characters'),
+  value: z.number().finite(),
+  /** Which way is better: top-1 higher, WER and perplexity lower. */
+  better: z.enum(['higher', 'lower']).default('higher'),
+});
+export type Score = z.infer<typeof ScoreSchema>;
+export const ScoreBatchSchema = z.object({ scores: z.array(ScoreSchema).min(1).max(MAX_SCORES_PER_EXPERIMENT) });
+
+/** Latency figures of one experiment's timings as the agent saw them (all models together), ms. */
+export interface LatencyDigest {
+  count: number;
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  min: number | null;
+  max: number | null;
+  stdev: number | null;
+}
+
+/**
+ * What the agent answers when an experiment ends: the figures `edgewatch bench` needs on the
+ * device itself, where no hub may be reachable. The hub computes the same from what it stored.
+ */
+export interface ExperimentEndSummary {
+  /** Timings counted for the experiment, warm-up included. */
+  inferences: number;
+  items: number;
+  durationMs: number;
+  /** Measured timings: everything after the warm-up (everything, without one). */
+  measured: LatencyDigest;
+  /** Warm-up timings (count 0 without a warm-up). */
+  warmup: LatencyDigest;
+  /** Latency of the experiment's first timing, ms; null without timings. */
+  firstCallMs: number | null;
+  /** Timings of this experiment the agent could not count (over a bound). */
+  dropped: number;
+  /** What the device was set to at the start, when the agent had read it by the end. */
+  conditions?: RunConditions;
+  scores: Score[];
+}
 
 export type TimingLineResult = { ok: true; timing: Timing } | { ok: false; error: string };
 

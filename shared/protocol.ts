@@ -8,6 +8,8 @@
 // storing again) a batch it already has, so resending is always safe. That is what lets a
 // durable spool on the agent simply replay whatever was not acked.
 import { z } from 'zod';
+import { RunConditionsSchema } from './conditions.js';
+import { ScoreSchema, WarmupSchema, MAX_SCORES_PER_EXPERIMENT } from './inference.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -72,6 +74,11 @@ export const InferenceAggregateSchema = z.object({
   /** Sum of batch sizes (items processed); equals count when every call had batch 1. */
   items: z.number().int().nonnegative(),
   buckets: z.array(z.tuple([z.number().int(), z.number().int().positive()])).max(4096),
+  /**
+   * Warm-up timings of an experiment that asked for a warm-up (added within v1): stored apart
+   * and left out of its measured figures.
+   */
+  warmup: z.literal(true).optional(),
 })
   // Quantiles are read from the buckets and rates from count: they must agree.
   .refine((a) => a.buckets.reduce((sum, [, c]) => sum + c, 0) === a.count, 'count must equal the sum of the bucket counts')
@@ -88,6 +95,21 @@ export const ExperimentEventSchema = z.object({
   /** Device clock, ms. */
   start: z.number().int().nonnegative(),
   end: z.number().int().nonnegative().nullable().optional(),
+  // Added within v1; a later event for the same id only fills in or adds to these.
+  warmup: WarmupSchema.optional(),
+  /** What the device was set to at the start (power mode, governor, clocks…). */
+  conditions: RunConditionsSchema.optional(),
+  /** Quality scores reported so far (a later event's score of the same name replaces it). */
+  scores: z.array(ScoreSchema).max(MAX_SCORES_PER_EXPERIMENT).optional(),
+  /**
+   * Device clock, ms, when the measured window began: the start of the first call after the
+   * warm-up (an experiment with a warm-up only). Energy and throughput are taken from here.
+   */
+  measuredFrom: z.number().int().nonnegative().optional(),
+  /** Latency of the experiment's first timing, ms: reported whether or not a warm-up is set. */
+  firstCallMs: z.number().nonnegative().optional(),
+  /** Timings of this experiment the agent could not count so far (over a bound): never silent. */
+  dropped: z.number().int().nonnegative().optional(),
 });
 export type ExperimentEvent = z.infer<typeof ExperimentEventSchema>;
 

@@ -2,13 +2,27 @@
 // second, and hands sealed seconds to the sampler. Only these per-second aggregates travel to
 // the hub, so what the agent sends does not grow with the user's call rate.
 //
-// A second is sealed once it has ended plus LATE_MS: a timing that arrives for a sealed
-// second is dropped and counted rather than sent as a second aggregate for the same key,
-// because the hub stores one aggregate per (model, experiment, second).
+// A second is sealed once it has ended plus LATE_MS and is handed out then. A timing that
+// arrives later for a sealed second (an SDK that flushed its last lines at exit, a process that
+// was paused) is still counted: it opens the second again and goes out as another aggregate for
+// the same key, which the hub merges into the one it has. Only a bound (too many seconds or
+// pairs at once) drops a timing, and every drop is counted: per device as the
+// `inference.dropped` metric, per experiment on its end event.
+//
+// Experiments also keep their own running histograms here (measured and warm-up apart), so that
+// ending one answers with its figures on the device itself: `edgewatch bench` needs no hub.
 import { randomBytes } from 'node:crypto';
 import { metricSegment, uniqueSegment } from '../../shared/catalog.js';
 import { LogHistogram } from '../../shared/histogram.js';
-import type { ExperimentStart, Timing } from '../../shared/inference.js';
+import type { RunConditions } from '../../shared/conditions.js';
+import {
+  MAX_SCORES_PER_EXPERIMENT,
+  type ExperimentEndSummary,
+  type ExperimentStart,
+  type LatencyDigest,
+  type Score,
+  type Timing,
+} from '../../shared/inference.js';
 import type { ExperimentEvent, InferenceAggregate } from '../../shared/protocol.js';
 import type { InferenceSink } from './receiver.js';
 
@@ -40,6 +54,8 @@ export interface AggregatorLimits {
   maxMetricModels: number;
   /** Models given a metric segment over the agent's lifetime. */
   maxNamedModels: number;
+  /** Models whose warm-up calls are counted apart per experiment; more share one count. */
+  maxModelsPerExperiment: number;
 }
 
 export const DEFAULT_AGGREGATOR_LIMITS: AggregatorLimits = {
@@ -52,6 +68,7 @@ export const DEFAULT_AGGREGATOR_LIMITS: AggregatorLimits = {
   maxEventsPerDrain: 64,
   maxMetricModels: 64,
   maxNamedModels: 1024,
+  maxModelsPerExperiment: 256,
 };
 
 /** A timing's own `t` is trusted back to this long before the agent clock. */
@@ -65,16 +82,19 @@ export const MAX_AHEAD_MS = 1000;
 
 /** Timings (not aggregates) dropped, by reason. */
 export interface AggregatorDropped {
-  /** Arrived for a second that was already sealed. */
-  late: number;
   /** Over maxPairsPerSecond or maxOpenSeconds. */
   overflow: number;
-  /** In seconds older than maxAgeMs that were never drained. */
+  /** Held longer than maxAgeMs without a drain, or in "future" seconds after the clock stepped back. */
   stale: number;
 }
 
+/** The metric that counts the timings dropped since the previous tick (sent on ticks with drops). */
+export const DROPPED_METRIC = 'inference.dropped';
+
 export interface AggregatorStats {
   timings: number;
+  /** Timings that arrived after their second was handed out, sent as a further aggregate. */
+  late: number;
   dropped: AggregatorDropped;
   openExperiments: number;
   /** Experiments ended because maxOpenExperiments were open when another started. */
@@ -86,26 +106,52 @@ export interface AggregatorStats {
 interface Cell {
   readonly model: string;
   readonly experiment: string | undefined;
+  readonly warmup: boolean;
   readonly hist: LogHistogram;
   items: number;
+}
+
+interface Second {
+  readonly cells: Map<string, Cell>;
+  /** Agent clock when the first timing for it arrived: what staleness is counted from. */
+  readonly openedAt: number;
 }
 
 interface OpenExperiment extends ExperimentStart {
   readonly id: string;
   readonly start: number;
+  /** Calls seen per model, while a warm-up by call count is running. */
+  readonly calls: Map<string, number>;
+  readonly measured: LogHistogram;
+  readonly warm: LogHistogram;
+  items: number;
+  firstCallMs: number | undefined;
+  /** Start of the first call after the warm-up, agent clock (experiments with a warm-up). */
+  measuredFrom: number | undefined;
+  dropped: number;
+  readonly scores: Map<string, Score>;
+  conditions: RunConditions | undefined;
 }
+
+/** Reads the device's run conditions when an experiment starts; must not throw (it may reject). */
+export type ConditionsReader = () => Promise<RunConditions>;
+
+/** Shared count for the models past maxModelsPerExperiment. */
+const OTHER_MODELS = '\u0000other';
 
 const SECOND = 1000;
 
 export class InferenceAggregator implements InferenceSink {
   private readonly limits: AggregatorLimits;
   /** Second start (ms) → cells keyed by model and experiment. */
-  private readonly seconds = new Map<number, Map<string, Cell>>();
+  private readonly seconds = new Map<number, Second>();
   /** Seconds that start before this are sealed: handed out, waiting to be, or dropped. */
   private sealedBefore = 0;
   /** The newest second whose infer.* metrics were computed. */
   private metricSecond = -Infinity;
   private readonly open = new Map<string, OpenExperiment>();
+  /** Ends of experiments that ended recently, for the events that follow their end (conditions). */
+  private readonly ended = new BoundedMap<string, number>(256);
   /** Events not yet handed out, by experiment id, in the order they happened. */
   private readonly events = new Map<string, ExperimentEvent>();
   private readonly segments = new Map<string, string>();
@@ -113,22 +159,29 @@ export class InferenceAggregator implements InferenceSink {
   private lastIdMs = -1;
   private readonly idsThisMs = new Set<string>();
   private timings = 0;
-  private readonly droppedBy: AggregatorDropped = { late: 0, overflow: 0, stale: 0 };
+  private late = 0;
+  private readonly droppedBy: AggregatorDropped = { overflow: 0, stale: 0 };
+  /** `dropped` at the previous drain: the metric reports the difference. */
+  private droppedAtDrain = 0;
   private experimentsEvicted = 0;
   private metricsSkipped = 0;
 
-  constructor(limits: Partial<AggregatorLimits> = {}) {
+  constructor(
+    limits: Partial<AggregatorLimits> = {},
+    private readonly readConditions?: ConditionsReader,
+  ) {
     this.limits = { ...DEFAULT_AGGREGATOR_LIMITS, ...limits };
   }
 
   /** Timings dropped so far, all reasons together. */
   get dropped(): number {
-    return this.droppedBy.late + this.droppedBy.overflow + this.droppedBy.stale;
+    return this.droppedBy.overflow + this.droppedBy.stale;
   }
 
   stats(): AggregatorStats {
     return {
       timings: this.timings,
+      late: this.late,
       dropped: { ...this.droppedBy },
       openExperiments: this.open.size,
       experimentsEvicted: this.experimentsEvicted,
@@ -140,31 +193,55 @@ export class InferenceAggregator implements InferenceSink {
     this.timings++;
     const at = t.t !== undefined && t.t >= receivedAt - MAX_CLOCK_SKEW_MS && t.t <= receivedAt + MAX_AHEAD_MS ? t.t : receivedAt;
     const second = Math.floor(at / SECOND) * SECOND;
-    if (second < this.sealedBefore) {
-      this.droppedBy.late++;
-      return;
+    const experiment = t.experiment === undefined ? undefined : this.open.get(t.experiment);
+    const warmup = experiment !== undefined && this.isWarmup(experiment, t.model, at);
+    let entry = this.seconds.get(second);
+    if (!entry) {
+      if (this.seconds.size >= this.limits.maxOpenSeconds) return this.drop(experiment, 'overflow');
+      entry = { cells: new Map(), openedAt: receivedAt };
+      this.seconds.set(second, entry);
     }
-    let cells = this.seconds.get(second);
-    if (!cells) {
-      if (this.seconds.size >= this.limits.maxOpenSeconds) {
-        this.droppedBy.overflow++;
-        return;
-      }
-      cells = new Map();
-      this.seconds.set(second, cells);
-    }
-    const key = t.experiment === undefined ? t.model : `${t.model}\u0000${t.experiment}`;
-    let cell = cells.get(key);
+    const key = `${t.model}\u0000${t.experiment ?? ''}\u0000${warmup ? 'w' : ''}`;
+    let cell = entry.cells.get(key);
     if (!cell) {
-      if (cells.size >= this.limits.maxPairsPerSecond) {
-        this.droppedBy.overflow++;
-        return;
-      }
-      cell = { model: t.model, experiment: t.experiment, hist: new LogHistogram(), items: 0 };
-      cells.set(key, cell);
+      if (entry.cells.size >= this.limits.maxPairsPerSecond) return this.drop(experiment, 'overflow');
+      cell = { model: t.model, experiment: t.experiment, warmup, hist: new LogHistogram(), items: 0 };
+      entry.cells.set(key, cell);
     }
+    if (second < this.sealedBefore) this.late++;
     cell.hist.add(t.latencyMs);
-    cell.items += t.batch ?? 1;
+    const items = t.batch ?? 1;
+    cell.items += items;
+    if (experiment) {
+      (warmup ? experiment.warm : experiment.measured).add(t.latencyMs);
+      experiment.items += items;
+      let changed = false;
+      if (experiment.firstCallMs === undefined) {
+        experiment.firstCallMs = t.latencyMs;
+        changed = true;
+      }
+      if (!warmup && experiment.warmup !== undefined && experiment.measuredFrom === undefined) {
+        experiment.measuredFrom = Math.max(experiment.start, Math.floor(at - t.latencyMs));
+        changed = true;
+      }
+      if (changed) this.queueEvent(experiment, undefined);
+    }
+  }
+
+  /** Whether this timing falls in the experiment's warm-up window (and counts it if by calls). */
+  private isWarmup(e: OpenExperiment, model: string, at: number): boolean {
+    const w = e.warmup;
+    if (w === undefined) return false;
+    if ('ms' in w) return at < e.start + w.ms;
+    const key = e.calls.has(model) || e.calls.size < this.limits.maxModelsPerExperiment ? model : OTHER_MODELS;
+    const seen = e.calls.get(key) ?? 0;
+    e.calls.set(key, seen + 1);
+    return seen < w.calls;
+  }
+
+  private drop(experiment: OpenExperiment | undefined, reason: keyof AggregatorDropped): void {
+    this.droppedBy[reason]++;
+    if (experiment) experiment.dropped++;
   }
 
   startExperiment(s: ExperimentStart, at: number): { id: string; start: number } {
@@ -177,22 +254,67 @@ export class InferenceAggregator implements InferenceSink {
       this.experimentsEvicted++;
     }
     const id = this.newId(start);
-    const experiment: OpenExperiment = { ...s, id, start };
+    const experiment: OpenExperiment = {
+      ...s,
+      id,
+      start,
+      calls: new Map(),
+      measured: new LogHistogram(),
+      warm: new LogHistogram(),
+      items: 0,
+      firstCallMs: undefined,
+      measuredFrom: undefined,
+      dropped: 0,
+      scores: new Map(),
+      conditions: undefined,
+    };
     this.open.set(id, experiment);
-    this.events.set(id, eventOf(experiment, undefined));
+    this.queueEvent(experiment, undefined);
+    this.recordConditions(experiment);
     return { id, start };
   }
 
-  endExperiment(id: string, at: number): { id: string; end: number } | null {
+  endExperiment(id: string, at: number): { id: string; end: number; summary: ExperimentEndSummary } | null {
     const experiment = this.open.get(id);
     if (!experiment) return null;
     this.open.delete(id);
     // An experiment's end cannot precede its start, even if the clock stepped back.
     const end = Math.max(experiment.start, Math.floor(at));
-    // Replaces a start event not yet handed out, so the hub gets one event with both ends.
-    this.events.delete(id);
-    this.events.set(id, eventOf(experiment, end));
-    return { id, end };
+    this.ended.set(id, end);
+    this.queueEvent(experiment, end);
+    return { id, end, summary: summaryOf(experiment, end) };
+  }
+
+  scoreExperiment(id: string, scores: readonly Score[]): boolean {
+    const experiment = this.open.get(id);
+    if (!experiment) return false;
+    for (const score of scores) {
+      // Beyond the cap only scores already named can change: the event must stay in bounds.
+      if (experiment.scores.has(score.name) || experiment.scores.size < MAX_SCORES_PER_EXPERIMENT) experiment.scores.set(score.name, score);
+    }
+    this.queueEvent(experiment, undefined);
+    return true;
+  }
+
+  /**
+   * Queues the experiment's event as it stands. One pending event per id: a later one replaces
+   * it, and carries everything the earlier said, so the hub gets the latest in one.
+   */
+  private queueEvent(e: OpenExperiment, end: number | undefined): void {
+    this.events.delete(e.id);
+    this.events.set(e.id, eventOf(e, end ?? this.ended.get(e.id)));
+  }
+
+  /** Reads the conditions in the background; they follow in a later event (also after an early end). */
+  private recordConditions(e: OpenExperiment): void {
+    if (!this.readConditions) return;
+    this.readConditions().then(
+      (conditions) => {
+        e.conditions = conditions;
+        this.queueEvent(e, undefined);
+      },
+      () => {},
+    );
   }
 
   /** Hands out what has become final by `now` (agent clock, ms); called once per sampler tick. */
@@ -206,9 +328,13 @@ export class InferenceAggregator implements InferenceSink {
     let metrics: Record<string, number> = {};
     if (lastComplete > this.metricSecond) {
       this.metricSecond = lastComplete;
-      const cells = this.seconds.get(lastComplete);
-      if (cells) metrics = this.metricsOf(cells);
+      const entry = this.seconds.get(lastComplete);
+      if (entry) metrics = this.metricsOf(entry.cells);
     }
+    // Only on ticks with drops: a steady 0 would cost every device a value per tick for nothing.
+    const dropped = this.dropped;
+    if (dropped > this.droppedAtDrain) metrics[DROPPED_METRIC] = dropped - this.droppedAtDrain;
+    this.droppedAtDrain = dropped;
     return { aggregates: this.takeAggregates(), metrics, experiments: this.takeEvents() };
   }
 
@@ -216,7 +342,7 @@ export class InferenceAggregator implements InferenceSink {
     const out: InferenceAggregate[] = [];
     const sealed = [...this.seconds.keys()].filter((s) => s < this.sealedBefore).sort((a, b) => a - b);
     for (const second of sealed) {
-      const cells = this.seconds.get(second)!;
+      const cells = this.seconds.get(second)!.cells;
       for (const [key, cell] of cells) {
         if (out.length >= this.limits.maxAggregatesPerDrain) return out;
         out.push(aggregateOf(second, cell));
@@ -238,10 +364,19 @@ export class InferenceAggregator implements InferenceSink {
   }
 
   private dropStale(now: number): void {
-    for (const [second, cells] of this.seconds) {
-      if (second + SECOND > now - this.limits.maxAgeMs) continue;
-      for (const cell of cells.values()) this.droppedBy.stale += cell.hist.count;
+    for (const [second, entry] of this.seconds) {
+      // Counted from arrival: a late timing for an old second is handed out at the next drain.
+      if (Math.max(second + SECOND, entry.openedAt) > now - this.limits.maxAgeMs) continue;
+      this.dropCells(entry);
       this.seconds.delete(second);
+    }
+  }
+
+  private dropCells(entry: Second): void {
+    for (const cell of entry.cells.values()) {
+      this.droppedBy.stale += cell.hist.count;
+      const experiment = cell.experiment === undefined ? undefined : this.open.get(cell.experiment);
+      if (experiment) experiment.dropped += cell.hist.count;
     }
   }
 
@@ -250,9 +385,9 @@ export class InferenceAggregator implements InferenceSink {
    * seconds held now lie in the "future" and would block memory until the clock caught up.
    */
   private clockSteppedBack(sealedBefore: number): void {
-    for (const [second, cells] of this.seconds) {
+    for (const [second, entry] of this.seconds) {
       if (second < sealedBefore) continue;
-      for (const cell of cells.values()) this.droppedBy.stale += cell.hist.count;
+      this.dropCells(entry);
       this.seconds.delete(second);
     }
     this.sealedBefore = sealedBefore;
@@ -263,6 +398,7 @@ export class InferenceAggregator implements InferenceSink {
     // One model's experiments share its metrics: a chart of a model's rate counts every call.
     const byModel = new Map<string, { hist: LogHistogram; items: number }>();
     for (const cell of cells.values()) {
+      // A model's rate counts every call, warm-up or not: the chart shows what the device did.
       let m = byModel.get(cell.model);
       if (!m) byModel.set(cell.model, (m = { hist: new LogHistogram(), items: 0 }));
       m.hist.merge(cell.hist.summary());
@@ -329,6 +465,7 @@ function aggregateOf(second: number, cell: Cell): InferenceAggregate {
     max,
     items: cell.items,
     buckets,
+    ...(cell.warmup ? { warmup: true as const } : {}),
   };
 }
 
@@ -337,6 +474,58 @@ function eventOf(e: OpenExperiment, end: number | undefined): ExperimentEvent {
   if (e.tags !== undefined) event.tags = e.tags;
   if (e.params !== undefined) event.params = e.params;
   if (e.modelBytes !== undefined) event.modelBytes = e.modelBytes;
-  if (end !== undefined) event.end = end;
+  if (e.warmup !== undefined) event.warmup = e.warmup;
+  if (e.firstCallMs !== undefined) event.firstCallMs = e.firstCallMs;
+  if (e.measuredFrom !== undefined) event.measuredFrom = e.measuredFrom;
+  if (e.conditions !== undefined) event.conditions = e.conditions;
+  if (e.scores.size > 0) event.scores = [...e.scores.values()];
+  if (end !== undefined) {
+    event.end = end;
+    event.dropped = e.dropped;
+  }
   return event;
+}
+
+function digestOf(h: LogHistogram): LatencyDigest {
+  const n = h.count;
+  const q = (x: number): number | null => (n > 0 ? x : null);
+  return {
+    count: n,
+    mean: q(h.mean),
+    p50: q(h.quantile(0.5)),
+    p90: q(h.quantile(0.9)),
+    p95: q(h.quantile(0.95)),
+    p99: q(h.quantile(0.99)),
+    min: q(h.min),
+    max: q(h.max),
+    stdev: q(h.stdev),
+  };
+}
+
+function summaryOf(e: OpenExperiment, end: number): ExperimentEndSummary {
+  return {
+    inferences: e.measured.count + e.warm.count,
+    items: e.items,
+    durationMs: end - e.start,
+    measured: digestOf(e.measured),
+    warmup: digestOf(e.warm),
+    firstCallMs: e.firstCallMs ?? null,
+    dropped: e.dropped,
+    ...(e.conditions ? { conditions: e.conditions } : {}),
+    scores: [...e.scores.values()],
+  };
+}
+
+/** A Map that forgets its oldest entries past a size. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    super.delete(key);
+    super.set(key, value);
+    if (this.size > this.max) this.delete(this.keys().next().value!);
+    return this;
+  }
 }

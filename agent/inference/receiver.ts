@@ -12,8 +12,11 @@ import {
   EXPERIMENT_ID_RE,
   ExperimentStartSchema,
   parseTimingLine,
+  ScoreBatchSchema,
   TimingBatchSchema,
+  type ExperimentEndSummary,
   type ExperimentStart,
+  type Score,
   type Timing,
 } from '../../shared/inference.js';
 
@@ -22,7 +25,9 @@ export interface InferenceSink {
   timing(t: Timing, receivedAt: number): void;
   startExperiment(s: ExperimentStart, at: number): { id: string; start: number };
   /** null when the id is unknown or already ended. */
-  endExperiment(id: string, at: number): { id: string; end: number } | null;
+  endExperiment(id: string, at: number): { id: string; end: number; summary: ExperimentEndSummary } | null;
+  /** Adds or replaces quality scores of an open experiment; false when the id is unknown or ended. */
+  scoreExperiment(id: string, scores: readonly Score[]): boolean;
 }
 
 export interface InferenceReceiverOptions {
@@ -224,17 +229,33 @@ async function route(req: IncomingMessage, h: Handlers): Promise<Routed> {
   const end = /^\/v1\/experiments\/([^/]+)\/end$/.exec(path);
   if (end) {
     allow(method, 'POST', path);
-    const id = safeDecode(end[1]!);
-    if (!EXPERIMENT_ID_RE.test(id)) throw new HttpError(400, `experiment id ${JSON.stringify(id.slice(0, 70))} is not valid: ids are 1–64 characters of [A-Za-z0-9_.-], as POST /v1/experiments returned`);
+    const id = experimentId(end[1]!);
     const ended = h.sink.endExperiment(id, Date.now());
     if (!ended) throw new HttpError(404, `no open experiment with id ${JSON.stringify(id)}: it was never started on this agent, has already ended, or the agent restarted since`);
-    return { status: 200, body: ended };
+    return { status: 200, body: { id: ended.id, end: ended.end, summary: ended.summary } };
+  }
+  const scores = /^\/v1\/experiments\/([^/]+)\/scores$/.exec(path);
+  if (scores) {
+    allow(method, 'POST', path);
+    const id = experimentId(scores[1]!);
+    const body = await readJson(req).catch((err: unknown) => {
+      h.stats.rejected++;
+      throw err;
+    });
+    return postScores(id, body, h);
   }
   if (path === '/v1/health') {
     allow(method, 'GET', path);
     return { status: 200, body: { ok: true, stats: { ...h.stats } } };
   }
-  throw new HttpError(404, `no route ${method} ${path || '/'}: use POST /v1/timings, POST /v1/experiments, POST /v1/experiments/<id>/end or GET /v1/health`);
+  throw new HttpError(404, `no route ${method} ${path || '/'}: use POST /v1/timings, POST /v1/experiments, POST /v1/experiments/<id>/end, POST /v1/experiments/<id>/scores or GET /v1/health`);
+}
+
+/** The <id> of an experiment route, decoded and checked (400 when it cannot be an id). */
+function experimentId(raw: string): string {
+  const id = safeDecode(raw);
+  if (!EXPERIMENT_ID_RE.test(id)) throw new HttpError(400, `experiment id ${JSON.stringify(id.slice(0, 70))} is not valid: ids are 1–64 characters of [A-Za-z0-9_.-], as POST /v1/experiments returned`);
+  return id;
 }
 
 /** A malformed %-escape is the sender's mistake (400), not the agent's (500). */
@@ -257,6 +278,29 @@ function postTimings(data: unknown, h: Handlers): Routed {
   let accepted = 0;
   for (const t of parsed.data.timings) if (accept(t, receivedAt, h)) accepted++;
   return { status: 202, body: { accepted } };
+}
+
+/**
+ * Quality scores of an open experiment. Bad input is counted in `rejected` like bad timings
+ * (one per score sent, at least one) and none of the batch is taken.
+ */
+function postScores(id: string, data: unknown, h: Handlers): Routed {
+  const parsed = ScoreBatchSchema.safeParse(data);
+  if (!parsed.success) {
+    const scores = (data as { scores?: unknown } | null)?.scores;
+    h.stats.rejected += Array.isArray(scores) ? Math.max(1, scores.length) : 1;
+    const error = `invalid scores: ${describeIssues(parsed.error)}`;
+    h.badInput({ error, experiment: id }, 'bad experiment scores over HTTP');
+    throw new HttpError(400, error);
+  }
+  const { scores } = parsed.data;
+  if (!h.sink.scoreExperiment(id, scores)) {
+    throw new HttpError(
+      404,
+      `no open experiment with id ${JSON.stringify(id)}: it is unknown (never started on this agent, or the agent restarted since) or has already ended; send scores while the experiment runs, before POST /v1/experiments/<id>/end`,
+    );
+  }
+  return { status: 200, body: { id, scores: scores.length } };
 }
 
 function allow(method: string, allowed: string, path: string): void {

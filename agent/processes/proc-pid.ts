@@ -1,5 +1,6 @@
 // Parsers for the per-process files under /proc/<pid>/ and for /etc/passwd. Pure functions on
 // text, so the reader can be tested on fixture trees and the parsing on strings.
+import { commandName, redactArgv, type ProcessCmdlineMode } from './redact-cmdline.js';
 
 /** What the process table needs from /proc/<pid>/stat. */
 export interface PidStat {
@@ -58,13 +59,18 @@ export const MAX_NAME_CHARS = 64;
 /**
  * The command line as a shell would show it: arguments are NUL-separated (with a trailing
  * NUL), shown space-joined and shortened to MAX_CMD_CHARS. Kernel threads (and zombies) have
- * an empty cmdline; they are shown as `[comm]`, as ps does.
+ * an empty cmdline; they are shown as `[comm]`, as ps does. `mode` is `--process-cmdline`:
+ * `full` (the default) with secrets masked (redact-cmdline.ts) before shortening, so a cut
+ * never leaves half a secret; `name`, argv[0]'s basename only; `none`, nothing.
  */
-export function formatCmdline(raw: string, comm: string): string {
+export function formatCmdline(raw: string, comm: string, mode: ProcessCmdlineMode = 'full'): string {
+  if (mode === 'none') return '';
   let end = raw.length;
   while (end > 0 && raw.charCodeAt(end - 1) === 0) end--;
   if (end === 0) return shorten(`[${comm}]`, MAX_CMD_CHARS);
-  return shorten(raw.slice(0, end).replaceAll('\0', ' '), MAX_CMD_CHARS);
+  const argv = raw.slice(0, end).split('\0');
+  if (mode === 'name') return shorten(commandName(argv[0]!, comm), MAX_CMD_CHARS);
+  return shorten(redactArgv(argv, MAX_CMD_CHARS).join(' '), MAX_CMD_CHARS);
 }
 
 /** Cuts to at most `max` UTF-16 units, marking the cut with an ellipsis. */

@@ -9,6 +9,7 @@ import type { Logger } from '../../shared/log.js';
 import { MAX_PROCESS_ROWS, type ProcessRow } from '../../shared/protocol.js';
 import { readText } from '../collectors/sysfs.js';
 import { formatCmdline, MAX_NAME_CHARS, parsePasswd, parsePidIo, parsePidStat, shorten, type PidIo, type PidStat } from './proc-pid.js';
+import type { ProcessCmdlineMode } from './redact-cmdline.js';
 
 /**
  * USER_HZ: the unit of every tick count in /proc/<pid>/stat. It is 100 on every Linux
@@ -27,6 +28,8 @@ export interface ProcessReaderOptions {
   readonly top?: number;
   /** Bytes per page, for the resident set size (stat counts pages). */
   readonly pageSize?: number;
+  /** What `cmd` holds: the command line with secrets masked (default), the executable's name, or nothing. */
+  readonly cmdline?: ProcessCmdlineMode;
   readonly log: Logger;
 }
 
@@ -182,12 +185,13 @@ export class ProcessReader {
   private toRows(chosen: Candidate[]): ProcessRow[] {
     return chosen.map((c) => {
       const dir = join(this.opts.procRoot, String(c.pid));
-      const cmdline = this.read(join(dir, 'cmdline'));
+      const mode = this.opts.cmdline ?? 'full';
+      const cmdline = mode === 'none' ? '' : this.read(join(dir, 'cmdline'));
       const user = this.owner(dir);
       const row: ProcessRow = {
         pid: c.pid,
         name: shorten(c.stat.comm, MAX_NAME_CHARS),
-        cmd: formatCmdline(cmdline ?? '', c.stat.comm),
+        cmd: formatCmdline(cmdline ?? '', c.stat.comm, mode),
         cpu: round2(c.cpu),
         rss: c.rss,
         threads: c.stat.threads,

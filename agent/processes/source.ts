@@ -9,6 +9,7 @@ import { readText } from '../collectors/sysfs.js';
 import { findExecutable } from '../tools/find-executable.js';
 import { GpuProcessMemory } from './gpu-memory.js';
 import { canReadProcesses, DEFAULT_PAGE_SIZE, ProcessReader } from './reader.js';
+import type { ProcessCmdlineMode } from './redact-cmdline.js';
 
 export interface ProcessTableSource {
   /**
@@ -32,6 +33,8 @@ export interface ProcessSourceOptions {
   /** How long a table waits for nvidia-smi before going on without it (default 500 ms). */
   readonly gpuWaitMs?: number;
   readonly pageSize?: number;
+  /** What each row's cmd holds (`--process-cmdline`; default `full`, secrets masked). */
+  readonly cmdline?: ProcessCmdlineMode;
   readonly log: Logger;
 }
 
@@ -46,6 +49,7 @@ export async function createProcessTableSource(opts: ProcessSourceOptions): Prom
     hostRoot: opts.hostRoot,
     top: opts.top,
     pageSize: opts.pageSize ?? detectPageSize(opts.log),
+    ...(opts.cmdline ? { cmdline: opts.cmdline } : {}),
     log: opts.log,
   });
   const nvidiaSmi = opts.path === '' ? null : await findExecutable('nvidia-smi', opts.path);

@@ -61,6 +61,73 @@ function certificateAdvice(code: string): string {
   return "the hub's certificate is not signed by a CA this agent trusts: pass the CA certificate that signed it with --ca <file> (EDGEWATCH_CA, or \"ca\" in the config file)";
 }
 
+/** The agent endpoint on the hub (dashboard/server/hub.ts AGENT_PATH). */
+const AGENT_PATH = '/ws/agent';
+
+/** `url` with the agent path, for advice: ws://host:port/ws/agent. */
+function withAgentPath(url: string): string {
+  try {
+    const u = new URL(url);
+    u.pathname = AGENT_PATH;
+    u.search = '';
+    return u.toString();
+  } catch {
+    return `ws://<hub-host>:8080${AGENT_PATH}`;
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Why a connection attempt failed, in words, with what to check: for the one warning an agent
+ * logs per kind of failure. `kind` tells one failure from another (a new kind is said again).
+ */
+interface ConnectProblem {
+  kind: string;
+  message: string;
+}
+
+/** A socket error of a connection attempt (refused, unresolvable, TLS, timeout …) explained. */
+function explainConnectError(url: string, err: NodeJS.ErrnoException): ConnectProblem {
+  const code = err.code ?? '';
+  const host = hostOf(url);
+  if (code === 'ECONNREFUSED') return { kind: code, message: `nothing listens at ${url}: is the hub running, and is this its --port?` };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') {
+    return { kind: 'dns', message: `cannot resolve the host name in ${url} (${code}): check the name in --hub, or give the hub's IP address` };
+  }
+  if (['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL'].includes(code)) {
+    return { kind: 'unreachable', message: `cannot reach ${host} (${code}): check the address in --hub, this device's network, and any firewall between it and the hub` };
+  }
+  if (/wrong version number|packet length too long|unknown protocol|http request/i.test(err.message)) {
+    return { kind: 'tls-plain', message: `${url} does not speak TLS (the answer to the TLS handshake was plain text): use ws:// for a hub without --tls-cert, and wss:// only where the hub (or a proxy in front) serves TLS` };
+  }
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {
+    return { kind: 'tls', message: `the TLS handshake with ${url} failed (${err.message}): check that the hub serves TLS at this port; for a certificate from a private CA pass --ca <file>` };
+  }
+  if (/handshake has timed out/i.test(err.message)) {
+    return { kind: 'timeout', message: `${host} accepted the connection but did not complete the WebSocket handshake in time: is this the hub's port, and does a proxy in front pass WebSocket upgrades?` };
+  }
+  if (code === 'ECONNRESET' || /socket hang up/i.test(err.message)) {
+    return { kind: 'reset', message: `${host} cut the connection during the handshake (${err.message}): is this the hub's port? A hub serving TLS (--tls-cert) needs wss://` };
+  }
+  return { kind: `error:${code || err.message}`, message: `cannot connect to the hub at ${url}: ${err.message}` };
+}
+
+/** A refused WebSocket upgrade (an HTTP status instead of 101) explained; 401 is handled apart. */
+function explainHttpStatus(url: string, status: number): ConnectProblem {
+  if (status === 404) return { kind: 'http-404', message: `no edgewatch hub at this path: ${url} answered 404 Not Found; use ws://host:port${AGENT_PATH}, e.g. ${withAgentPath(url)}` };
+  return {
+    kind: `http-${status}`,
+    message: `${url} answered HTTP ${status} instead of accepting the agent: check that --hub names an edgewatch hub and its port (agents connect to ${AGENT_PATH}), and that a proxy in front passes WebSocket upgrades`,
+  };
+}
+
 export const DEFAULT_BACKFILL_PER_SECOND = 200;
 
 /** Pause after the hub says it cannot store right now (disk full): it keeps the batches. */
@@ -98,6 +165,11 @@ export class HubConnection {
   private certErrorLogged: string | null = null;
   /** A 401 from the hub was logged (once) since the last good connection. */
   private authErrorLogged = false;
+  /** Kinds of connection failure already said (once each, at warn) since the last good connection. */
+  private readonly problemsLogged = new Set<string>();
+  /** Attempts that failed since the last good connection, and since when. */
+  private failedAttempts = 0;
+  private failingSince = 0;
   /** Counters for logs and tests. */
   readonly stats = { connects: 0, acked: 0, sent: 0, backfilled: 0 };
 
@@ -216,6 +288,8 @@ export class HubConnection {
     const { log } = this.opts;
     const socket = new WebSocket(this.opts.url, { handshakeTimeout: 10_000, maxPayload: 1024 * 1024, ...(this.opts.token ? { headers: { Authorization: `Bearer ${this.opts.token}` } } : {}), ...(this.opts.ca ? { ca: this.opts.ca } : {}) });
     this.socket = socket;
+    /** The hub (or something) answered the upgrade with an HTTP status: that is the failure to say. */
+    let answered = false;
 
     socket.on('open', () => {
       this.lastHeard = Date.now();
@@ -223,20 +297,27 @@ export class HubConnection {
       this.startWatchdog(socket);
     });
     // 401: no, a wrong or a revoked token. Said once (until the next good connection), then
-    // retried quietly with the usual backoff, so a revoked agent does not hammer the hub.
+    // retried quietly with the usual backoff, so a revoked agent does not hammer the hub. Any
+    // other status (404: not the agent path) is said once too, at warn, with what to check.
     socket.on('unexpected-response', (_req, res) => {
+      answered = true;
       let body = '';
       let done = false;
       const finish = (): void => {
         if (done) return;
         done = true;
-        if (res.statusCode === 401 && !this.authErrorLogged) {
+        const status = res.statusCode ?? 0;
+        const reason = body.trim().slice(0, 300) || undefined;
+        if (status === 401 && !this.authErrorLogged) {
           this.authErrorLogged = true;
           log.error(
-            { status: 401, reason: body.trim().slice(0, 300) || undefined, url: this.opts.url, token: this.opts.token ? 'given' : 'none' },
+            { status: 401, reason, url: this.opts.url, token: this.opts.token ? 'given' : 'none' },
             `the hub refused this agent: its token is ${this.opts.token ? 'invalid or revoked' : 'missing'}. Create one on the hub with \`edgewatch token create <device-id>\` and pass it with --token or EDGEWATCH_TOKEN (or "token" in the config file). Retrying with backoff.`,
           );
-        } else log.debug({ status: res.statusCode, reason: body.trim().slice(0, 300) }, 'hub refused the connection: retrying');
+        } else if (status !== 401 && status !== 429) {
+          // 429: the hub is there and spreading reconnects out; the backoff deals with it.
+          this.reportProblem(explainHttpStatus(this.opts.url, status), { status, reason });
+        } else log.debug({ status, reason }, 'hub refused the connection: retrying');
         socket.terminate();
       };
       res.setEncoding('utf8');
@@ -263,6 +344,10 @@ export class HubConnection {
       if (this.watchdog) clearInterval(this.watchdog);
       if (this.stopped) return;
       const delay = this.backoff.next();
+      if (!wasReady) {
+        if (this.failedAttempts === 0) this.failingSince = Date.now();
+        this.failedAttempts++;
+      }
       const fields = { code, reason: reason.toString() || undefined, retryInMs: delay, unacked: this.opts.spool.batchCount };
       if (wasReady) log.warn(fields, 'lost the hub: reconnecting');
       else log.debug(fields, 'hub not reachable: retrying');
@@ -279,8 +364,24 @@ export class HubConnection {
         } else log.debug({ code, url: this.opts.url }, 'hub certificate still refused');
         return;
       }
-      log.debug({ err: err.message, url: this.opts.url }, 'hub connection error');
+      // After an HTTP answer (said above) the abort of the handshake is no news; nor is stopping.
+      if (answered || this.stopped) return void log.debug({ err: err.message, url: this.opts.url }, 'hub connection error');
+      this.reportProblem(explainConnectError(this.opts.url, err), { code: code || undefined, err: err.message });
     });
+  }
+
+  /**
+   * A failed attempt: said once at warn, with what to check, per kind of failure until the
+   * next good connection; the retries after it are logged at debug only.
+   */
+  private reportProblem(problem: ConnectProblem, fields: Record<string, unknown>): void {
+    const { log } = this.opts;
+    if (this.problemsLogged.has(problem.kind)) {
+      log.debug({ ...fields, url: this.opts.url }, `hub still not reachable: ${problem.message}`);
+      return;
+    }
+    this.problemsLogged.add(problem.kind);
+    log.warn({ ...fields, url: this.opts.url }, `${problem.message}${/[.?!]$/.test(problem.message) ? '' : '.'} Retrying with backoff (further attempts are logged at debug).`);
   }
 
   private onMessage(raw: string): void {
@@ -294,12 +395,14 @@ export class HubConnection {
     switch (msg.type) {
       case 'welcome':
         this.ready = true;
+        this.logConnected(msg.lastSeq);
         this.certErrorLogged = null;
         this.authErrorLogged = false;
+        this.problemsLogged.clear();
+        this.failedAttempts = 0;
         this.stats.connects++;
         this.backoff.reset();
         this.startBackfill();
-        log.info({ url: this.opts.url, lastSeq: msg.lastSeq, backlog: spool.batchCount }, 'connected to hub');
         this.opts.onWelcome?.(msg);
         this.pump();
         break;
@@ -331,6 +434,19 @@ export class HubConnection {
         }
         break;
     }
+  }
+
+  /** 'connected to hub'; after a failure was said (at warn or error), with how long it lasted. */
+  private logConnected(lastSeq: number | null): void {
+    const fields = { url: this.opts.url, lastSeq, backlog: this.opts.spool.batchCount };
+    const complained = this.problemsLogged.size > 0 || this.certErrorLogged !== null || this.authErrorLogged;
+    const failed = this.failedAttempts;
+    if (!complained || failed === 0) return void this.opts.log.info(fields, 'connected to hub');
+    const failingMs = Date.now() - this.failingSince;
+    this.opts.log.info(
+      { ...fields, failedAttempts: failed, failingMs },
+      `connected to hub after ${failed} failed attempt${failed === 1 ? '' : 's'} over ${Math.round(failingMs / 1000)} s`,
+    );
   }
 
   /** Everything pending now but the newest batch is backlog; the newest goes out at once. */

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PROCESS_CMDLINE_MODES, type ProcessCmdlineMode } from '../../agent/processes/redact-cmdline.js';
 import { createLogger } from '../../shared/log.js';
 import { applyAgentConfig, DEFAULT_AGENT_CONFIG, describeEffectiveConfig, loadAgentConfig, splitList } from '../agent-config.js';
 import { inferencePortOption, intervalOption, logLevelOption, parseDuration, parsePositiveDuration, parsePositiveInt, parseSize, untilSignalled } from '../options.js';
@@ -32,15 +33,15 @@ export function agentCommand(): Command {
         .argParser(parsePositiveInt),
     )
     .addOption(
-      new Option('--spool-max <size>', 'disk kept for batches the hub has not acked (in <state-dir>/spool), e.g. 100MB; the oldest are dropped beyond, and reported')
+      new Option('--spool-max <size>', 'disk kept for batches the hub has not acked (in <state-dir>/spool), e.g. 500MB or 2GB; the oldest are dropped beyond, and reported')
         .env('EDGEWATCH_SPOOL_MAX')
-        .default(100_000_000)
+        .default(100_000_000, '100MB')
         .argParser(parseSize),
     )
     .addOption(
-      new Option('--spool-max-age <duration>', 'spooled batches older than this are dropped unsent, and reported, e.g. 7d')
+      new Option('--spool-max-age <duration>', 'spooled batches older than this are dropped unsent, and reported, e.g. 30d or 12h')
         .env('EDGEWATCH_SPOOL_MAX_AGE')
-        .default(7 * 86_400_000)
+        .default(7 * 86_400_000, '7d')
         .argParser(parsePositiveDuration),
     )
     .addOption(new Option('--proc-root <dir>', 'where /proc is (a container sees the host at e.g. /host/proc)').env('EDGEWATCH_PROC_ROOT').default('/proc'))
@@ -50,10 +51,16 @@ export function agentCommand(): Command {
     .addOption(
       new Option('--process-interval <duration>', 'how often the top-process table is taken; 0 turns it off')
         .env('EDGEWATCH_PROCESS_INTERVAL')
-        .default(5000)
+        .default(5000, '5s')
         .argParser(parseDuration),
     )
     .addOption(new Option('--top-processes <n>', 'processes kept per table, by CPU and by memory').env('EDGEWATCH_TOP_PROCESSES').default(10).argParser(parsePositiveInt))
+    .addOption(
+      new Option('--process-cmdline <mode>', 'what the process table sends of each command line: full (secrets such as --password values masked), name (the executable only) or none')
+        .env('EDGEWATCH_PROCESS_CMDLINE')
+        .choices(PROCESS_CMDLINE_MODES)
+        .default('full'),
+    )
     .addOption(inferencePortOption())
     .addOption(
       new Option('--inference-host <address>', 'address the inference receiver listens on (127.0.0.1: code on this device only)')
@@ -113,6 +120,7 @@ export function agentCommand(): Command {
         collectors: COLLECTORS.filter((c) => !disabled.has(c.name)),
         processIntervalMs: disabled.has('processes') ? 0 : opts.processInterval,
         topProcesses: opts.topProcesses,
+        processCmdline: opts.processCmdline,
         // On the command line 0 means off, as for --process-interval; the API's 0 (any free
         // port) is for tests and embedding.
         inferencePort: opts.inferencePort === 0 ? null : opts.inferencePort,
@@ -145,6 +153,7 @@ const CONFIG_KEYS = [
   'logLevel',
   'processInterval',
   'topProcesses',
+  'processCmdline',
   'inferencePort',
   'inferenceHost',
   'disable',
@@ -167,6 +176,7 @@ interface AgentCliOptions {
   logLevel: string;
   processInterval: number;
   topProcesses: number;
+  processCmdline: ProcessCmdlineMode;
   inferencePort: number;
   inferenceHost: string;
   disable?: string[];

@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createLogger } from '../../shared/log.js';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
-import { listenHost, loginLine, noAuthOption, noAuthWarning } from '../auth-options.js';
+import { ADMIN_NOT_KEPT, forgetUnshownAdmin, listenHost, loginLine, noAuthOption, noAuthWarning } from '../auth-options.js';
 import { dataOption, hostOption, logLevelOption, portOption, retentionFrom, withRetentionOptions, untilSignalled, type RetentionCliOptions } from '../options.js';
+import { remoteWriteFrom, withRemoteWriteOptions, type RemoteWriteCliOptions } from '../remote-write-options.js';
 
-interface HubCliOptions extends RetentionCliOptions {
+interface HubCliOptions extends RetentionCliOptions, RemoteWriteCliOptions {
   port: number;
   host: string;
   data: string;
@@ -27,16 +28,20 @@ export function hubCommand(): Command {
     .addOption(new Option('--tls-cert <file>', 'serve HTTPS and wss:// with this PEM certificate (chain); needs --tls-key').env('EDGEWATCH_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('EDGEWATCH_TLS_KEY'))
     .addOption(logLevelOption());
-  return withRetentionOptions(command).action(async (opts: HubCliOptions, command: Command) => {
+  return withRemoteWriteOptions(withRetentionOptions(command)).action(async (opts: HubCliOptions, command: Command) => {
     const tls = readTlsFiles(opts, command);
+    const remoteWrite = remoteWriteFrom(opts, command);
     const host = listenHost(command, opts);
     const log = createLogger('hub', opts.logLevel);
     // Loaded on demand: `edgewatch agent` never pays for Express and SQLite.
     const { startHub } = await import('../../dashboard/server/hub.js');
+    const startedAt = Date.now();
     let hub;
     try {
-      hub = await startHub({ port: opts.port, host, dataDir: resolve(opts.data), log, version: EDGEWATCH_VERSION, auth: opts.auth, store: { retention: retentionFrom(opts) }, ...(tls ? { tls } : {}) });
+      hub = await startHub({ port: opts.port, host, dataDir: resolve(opts.data), log, version: EDGEWATCH_VERSION, auth: opts.auth, store: { retention: retentionFrom(opts) }, ...(tls ? { tls } : {}), ...remoteWrite });
     } catch (err) {
+      // It may have created the admin user before failing to listen: its password was never shown.
+      if (opts.auth && (await forgetUnshownAdmin(resolve(opts.data), startedAt))) (err as Error).message += `\nedgewatch: ${ADMIN_NOT_KEPT}`;
       // A certificate/key pair that cannot be used is the operator's to fix: say so plainly.
       if (tls && /TLS certificate and key/.test((err as Error).message)) command.error(`error: ${(err as Error).message}`);
       throw err;

@@ -2,9 +2,10 @@ import { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
 import { createLogger } from '../../shared/log.js';
-import { listenHost, loginLine, noAuthOption, noAuthWarning } from '../auth-options.js';
+import { ADMIN_NOT_KEPT, forgetUnshownAdmin, listenHost, loginLine, noAuthOption, noAuthWarning } from '../auth-options.js';
 import { localAgentToken } from '../local-agent-token.js';
 import { dataOption, hostOption, inferencePortOption, intervalOption, logLevelOption, portOption, retentionFrom, withRetentionOptions, untilSignalled, type RetentionCliOptions } from '../options.js';
+import { remoteWriteFrom, withRemoteWriteOptions, type RemoteWriteCliOptions } from '../remote-write-options.js';
 
 export function startCommand(): Command {
   const command = new Command('start')
@@ -16,7 +17,7 @@ export function startCommand(): Command {
     .addOption(intervalOption())
     .addOption(inferencePortOption())
     .addOption(logLevelOption());
-  return withRetentionOptions(command).action(async (opts: { port: number; host: string; data: string; interval: number; inferencePort: number; logLevel: string; auth: boolean } & RetentionCliOptions, command: Command) => {
+  return withRemoteWriteOptions(withRetentionOptions(command)).action(async (opts: { port: number; host: string; data: string; interval: number; inferencePort: number; logLevel: string; auth: boolean } & RetentionCliOptions & RemoteWriteCliOptions, command: Command) => {
     const dataDir = resolve(opts.data);
     const host = listenHost(command, opts);
     const [{ startHub }, { startAgent }, { AgentState }] = await Promise.all([
@@ -24,20 +25,34 @@ export function startCommand(): Command {
       import('../../agent/agent.js'),
       import('../../agent/state.js'),
     ]);
-    const hub = await startHub({ port: opts.port, host, dataDir, log: createLogger('hub', opts.logLevel), version: EDGEWATCH_VERSION, auth: opts.auth, store: { retention: retentionFrom(opts) } });
-    const stateDir = join(dataDir, 'agent');
-    // The local agent is enrolled without any manual step: a token for its own device id.
-    const token = opts.auth ? localAgentToken(hub.store, stateDir, AgentState.load(stateDir).deviceId) : undefined;
-    const agent = await startAgent({
-      hubUrl: hub.agentUrl,
-      ...(token ? { token } : {}),
-      intervalMs: opts.interval,
-      stateDir,
-      // Loopback whatever --host says: --host opens the dashboard, not the timing door.
-      inferencePort: opts.inferencePort === 0 ? null : opts.inferencePort,
-      inferenceHost: '127.0.0.1',
-      log: createLogger('agent', opts.logLevel),
-    });
+    // The hub creates the admin user before it listens; its password is printed below, once
+    // the agent runs too. A start that fails before then deletes that user again, so that the
+    // next start prints a new password, rather than keep one nobody saw.
+    const startedAt = Date.now();
+    const failed = async (err: unknown): Promise<never> => {
+      if (opts.auth && (await forgetUnshownAdmin(dataDir, startedAt)) && err instanceof Error) err.message += `\nedgewatch: ${ADMIN_NOT_KEPT}`;
+      throw err;
+    };
+    const hub = await startHub({ port: opts.port, host, dataDir, log: createLogger('hub', opts.logLevel), version: EDGEWATCH_VERSION, auth: opts.auth, store: { retention: retentionFrom(opts) }, ...remoteWriteFrom(opts, command) }).catch(failed);
+    let agent: Awaited<ReturnType<typeof startAgent>>;
+    try {
+      const stateDir = join(dataDir, 'agent');
+      // The local agent is enrolled without any manual step: a token for its own device id.
+      const token = opts.auth ? localAgentToken(hub.store, stateDir, AgentState.load(stateDir).deviceId) : undefined;
+      agent = await startAgent({
+        hubUrl: hub.agentUrl,
+        ...(token ? { token } : {}),
+        intervalMs: opts.interval,
+        stateDir,
+        // Loopback whatever --host says: --host opens the dashboard, not the timing door.
+        inferencePort: opts.inferencePort === 0 ? null : opts.inferencePort,
+        inferenceHost: '127.0.0.1',
+        log: createLogger('agent', opts.logLevel),
+      });
+    } catch (err) {
+      await hub.close();
+      return failed(err);
+    }
     // The password is on stdout this once (first start), never in the log.
     const access = opts.auth ? loginLine(hub.initialLogin, dataDir) : noAuthWarning();
     process.stdout.write(`\nedgewatch is running: open ${hub.url} (data in ${dataDir}). Ctrl-C stops it.\n${access}\n\n`);

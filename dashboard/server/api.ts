@@ -1,8 +1,8 @@
 // REST API under /api/v1. Routes are thin: parse and check the request, ask the store,
 // answer JSON. Errors say which parameter was wrong and what is accepted.
 import { Router, type Request, type Response } from 'express';
-import { METRIC_CATALOG } from '../../shared/catalog.js';
-import type { ProcessesResponse } from '../../shared/live.js';
+import { METRIC_CATALOG, metricSegment, uniqueSegment } from '../../shared/catalog.js';
+import type { DeviceResponse, ProcessesResponse, RemoteWriteStatus, StorageResponse } from '../../shared/live.js';
 import { METRIC_NAME_RE } from '../../shared/protocol.js';
 import type { Store } from '../store/store.js';
 import type { Fleet } from './fleet.js';
@@ -14,7 +14,7 @@ const HOUR_MS = 3_600_000;
 
 export class BadRequest extends Error {}
 
-export function apiRouter(store: Store, fleet: Fleet): Router {
+export function apiRouter(store: Store, fleet: Fleet, remoteWrite: () => RemoteWriteStatus[] = () => []): Router {
   const api = Router();
 
   api.get('/catalog', (_req, res) => {
@@ -28,7 +28,8 @@ export function apiRouter(store: Store, fleet: Fleet): Router {
   api.get('/devices/:id', (req, res) => {
     const row = store.getDevice(req.params.id);
     if (!row) return notFound(res, req.params.id);
-    res.json({ device: fleet.summarise(row), metrics: store.metricNames(row.num) });
+    const body: DeviceResponse = { device: fleet.summarise(row), metrics: store.metricNames(row.num), models: modelSegments(store.inferenceModelsOf(row.num)) };
+    res.json(body);
   });
 
   api.get('/devices/:id/series', (req, res) => {
@@ -43,7 +44,8 @@ export function apiRouter(store: Store, fleet: Fleet): Router {
   });
 
   api.get('/storage', (_req, res) => {
-    res.json(store.storage());
+    const body: StorageResponse = { ...store.storage(), remoteWrite: remoteWrite() };
+    res.json(body);
   });
 
   api.get('/devices/:id/processes', (req, res) => {
@@ -57,6 +59,18 @@ export function apiRouter(store: Store, fleet: Fleet): Router {
   });
 
   return api;
+}
+
+/**
+ * Metric segment → model name for a device's infer.<segment>.* metrics, given its models in the
+ * order they were first seen: the agent's rule (agent/inference/aggregator.ts segmentOf), so a
+ * collision (`a.b`, `a-b`) numbers the later one (`a_b_1`) as the agent did.
+ */
+export function modelSegments(models: readonly string[]): Record<string, string> {
+  const taken = new Set<string>();
+  const out: Record<string, string> = {};
+  for (const model of models) out[uniqueSegment(metricSegment(model), taken)] = model;
+  return out;
 }
 
 function notFound(res: Response, id: string): void {

@@ -2,7 +2,11 @@
 // histograms, raw metric samples), so every figure is testable without SQLite. With an original
 // model M (a parameters, latency s) and a compressed M* (a*, s*): compression α = a / a*, space
 // saving β = (a − a*) / a*, speedup δ = s / s*.
+import type { RunConditions } from '../../shared/conditions.js';
+import { conditionWarnings } from '../../shared/conditions-diff.js';
 import { LogHistogram, type HistogramSummary } from '../../shared/histogram.js';
+import type { Score, Warmup } from '../../shared/inference.js';
+import { summariseTrials, type TrialInput } from '../../shared/trial-stats.js';
 import type {
   ComparisonResponse,
   ExperimentFigure,
@@ -12,6 +16,7 @@ import type {
   PowerSource,
   RepeatFigure,
   RepeatGroup,
+  ScoreDelta,
 } from '../../shared/live.js';
 
 /** Every numeric figure, in export column order. */
@@ -20,15 +25,21 @@ export const EXPERIMENT_FIGURES: readonly ExperimentFigure[] = [
   'modelBytes',
   'durationS',
   'inferences',
+  'warmupInferences',
+  'timingsDropped',
   'items',
   'inferencesPerS',
   'itemsPerS',
   'latencyMeanMs',
   'latencyP50Ms',
   'latencyP90Ms',
+  'latencyP95Ms',
   'latencyP99Ms',
   'latencyMaxMs',
   'latencyStdevMs',
+  'latencyCov',
+  'firstCallMs',
+  'warmupMeanMs',
   'cpuUtilMean',
   'cpuUtilPeak',
   'gpuUtilMean',
@@ -38,7 +49,11 @@ export const EXPERIMENT_FIGURES: readonly ExperimentFigure[] = [
   'powerPeakW',
   'energyJ',
   'energyPerInferenceJ',
+  'idlePowerW',
+  'netEnergyJ',
+  'netEnergyPerInferenceJ',
   'tempPeakC',
+  'throttledS',
   'speedupP50',
   'speedupMean',
   'compressionParams',
@@ -60,11 +75,26 @@ export interface ExperimentInput {
   experiment: Omit<ExperimentSummary, 'models' | 'inferences'>;
   /** End of the figures' range: `end`, or the newest data of a running experiment. */
   rangeEnd: number;
+  /** Measured timings: the warm-up is never among them. */
   timings: readonly ModelTimingsInput[];
   latencySource: LatencySource | null;
-  /** Raw samples by metric name (at least those comparisonMetrics picks); only [start, rangeEnd] is used. */
+  /**
+   * Raw samples by metric name (at least those comparisonMetrics picks); [start, rangeEnd] is
+   * the run, the idleWindowS before start the idle power.
+   */
   samples: Readonly<Record<string, SampleSeries>>;
+  warmup?: Warmup | null;
+  warmupTimings?: readonly ModelTimingsInput[];
+  /** Where the measured window begins after a warm-up (device clock, ms); null: at the start. */
+  measuredFrom?: number | null;
+  firstCallMs?: number | null;
+  timingsDropped?: number | null;
+  conditions?: RunConditions | null;
+  scores?: readonly Score[];
 }
+
+/** Seconds before an experiment's start whose mean power is its idle power, by default. */
+export const DEFAULT_IDLE_WINDOW_S = 10;
 
 const GPU_UTIL_RE = /^gpu\.\d+\.util$/;
 const GPU_POWER_RE = /^gpu\.\d+\.power$/;
@@ -149,6 +179,27 @@ function peakOf(points: SampleSeries): number | null {
   return max;
 }
 
+/** Median spacing of the points, s: how finely a series was sampled. */
+function medianSpacingS(points: SampleSeries): number | null {
+  if (points.length < 2) return null;
+  const gaps: number[] = [];
+  for (let k = 1; k < points.length; k++) gaps.push(points[k]![0] - points[k - 1]![0]);
+  gaps.sort((a, b) => a - b);
+  const mid = gaps.length >> 1;
+  return (gaps.length % 2 ? gaps[mid]! : (gaps[mid - 1]! + gaps[mid]!) / 2) / 1000;
+}
+
+/** Seconds a 0/1 series held 1: each sample's value lasts until the next sample (the last until `end`). */
+export function secondsAtOne(points: SampleSeries, end: number): number {
+  let total = 0;
+  for (let k = 0; k < points.length; k++) {
+    const [t, v] = points[k]!;
+    const next = k + 1 < points.length ? points[k + 1]![0] : Math.max(t, end);
+    if (v === 1) total += (next - t) / 1000;
+  }
+  return total;
+}
+
 function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
@@ -163,24 +214,37 @@ export function spaceSaving(base: number | null, other: number | null): number |
   return base !== null && other !== null && other > 0 ? (base - other) / other : null;
 }
 
-type OwnStats = Omit<ExperimentStats, 'speedupP50' | 'speedupMean' | 'compressionParams' | 'spaceSavingParams' | 'compressionBytes' | 'spaceSavingBytes'>;
+type OwnStats = Omit<
+  ExperimentStats,
+  'speedupP50' | 'speedupMean' | 'compressionParams' | 'spaceSavingParams' | 'compressionBytes' | 'spaceSavingBytes' | 'scoreDeltas'
+>;
 
-/** One experiment's own figures (nothing relative to a baseline yet). */
-export function experimentStats(input: ExperimentInput): OwnStats {
-  const { experiment: e, rangeEnd } = input;
-  const inRange = (name: string): SampleSeries => (input.samples[name] ?? []).filter(([t]) => t >= e.start && t <= rangeEnd);
-  const names = Object.keys(input.samples).filter((n) => inRange(n).length > 0);
-
+function mergedTimings(timings: readonly ModelTimingsInput[]): { hist: LogHistogram; items: number; models: string[] } {
   const hist = new LogHistogram();
   let items = 0;
   const models: string[] = [];
-  for (const m of input.timings) {
+  for (const m of timings) {
     hist.merge(m.histogram);
     items += m.items;
     if (m.histogram.count > 0) models.push(m.model);
   }
+  return { hist, items, models };
+}
+
+/** One experiment's own figures (nothing relative to a baseline yet). */
+export function experimentStats(input: ExperimentInput, idleWindowS = DEFAULT_IDLE_WINDOW_S): OwnStats {
+  const { experiment: e, rangeEnd } = input;
+  const warmup = input.warmup ?? null;
+  // With a warm-up, the measured window (throughput, power, energy) begins where it ended.
+  const from = warmup !== null && input.measuredFrom != null ? Math.min(Math.max(input.measuredFrom, e.start), rangeEnd) : e.start;
+  const between = (name: string, a: number, b: number): SampleSeries => (input.samples[name] ?? []).filter(([t]) => t >= a && t <= b);
+  const inRange = (name: string): SampleSeries => between(name, from, rangeEnd);
+  const names = Object.keys(input.samples).filter((n) => inRange(n).length > 0);
+
+  const { hist, items, models } = mergedTimings(input.timings);
+  const warm = mergedTimings(input.warmupTimings ?? []);
   const inferences = hist.count;
-  const durationS = Math.max(0, rangeEnd - e.start) / 1000;
+  const durationS = Math.max(0, rangeEnd - from) / 1000;
   const perS = (n: number): number | null => (durationS > 0 ? n / durationS : null);
   const latency = (x: number): number | null => (inferences > 0 ? finite(x) : null);
 
@@ -189,12 +253,19 @@ export function experimentStats(input: ExperimentInput): OwnStats {
   const power = choosePower(names);
   const powerSeries = power ? combineByTime(power.metrics.map(inRange), 'sum') : [];
   const energyJ = trapezoid(powerSeries);
+  const idleSeries = power && idleWindowS > 0 ? combineByTime(power.metrics.map((n) => between(n, e.start - idleWindowS * 1000, e.start - 1)), 'sum') : [];
+  const idlePowerW = meanOf(idleSeries);
+  const netEnergyJ = energyJ !== null && idlePowerW !== null ? energyJ - idlePowerW * durationS : null;
   const temps = names.filter((n) => TEMP_RE.test(n) || GPU_TEMP_RE.test(n)).map((n) => peakOf(inRange(n))!);
   const flags = THROTTLE_FLAGS.filter((n) => names.includes(n));
+  // Any flag set at a tick counts that tick as throttled.
+  const throttleSeries = combineByTime(flags.map(inRange), 'sum').map(([t, v]): [number, number] => [t, v > 0 ? 1 : 0]);
+  const mean = latency(hist.mean);
+  const stdev = latency(hist.stdev);
 
   return {
     ...e,
-    models: models.sort(),
+    models: [...new Set([...models, ...warm.models])].sort(),
     inferences,
     running: e.end === null,
     items,
@@ -202,12 +273,21 @@ export function experimentStats(input: ExperimentInput): OwnStats {
     inferencesPerS: perS(inferences),
     itemsPerS: perS(items),
     latencySource: inferences > 0 ? input.latencySource : null,
-    latencyMeanMs: latency(hist.mean),
+    latencyMeanMs: mean,
     latencyP50Ms: latency(hist.quantile(0.5)),
     latencyP90Ms: latency(hist.quantile(0.9)),
+    latencyP95Ms: latency(hist.quantile(0.95)),
     latencyP99Ms: latency(hist.quantile(0.99)),
     latencyMaxMs: latency(hist.max),
-    latencyStdevMs: latency(hist.stdev),
+    latencyStdevMs: stdev,
+    latencyCov: mean !== null && stdev !== null && mean > 0 ? stdev / mean : null,
+    warmup,
+    firstCallMs: input.firstCallMs ?? null,
+    warmupInferences: warm.hist.count,
+    warmupMeanMs: warm.hist.count > 0 ? finite(warm.hist.mean) : null,
+    timingsDropped: input.timingsDropped ?? null,
+    conditions: input.conditions ?? null,
+    scores: [...(input.scores ?? [])],
     cpuUtilMean: meanOf(cpu),
     cpuUtilPeak: peakOf(cpu),
     gpuUtilMean: meanOf(gpu),
@@ -215,13 +295,31 @@ export function experimentStats(input: ExperimentInput): OwnStats {
     memUsedPeakBytes: peakOf(inRange('mem.used')),
     powerSource: power?.source ?? null,
     powerMetrics: power?.metrics ?? [],
+    powerSampleIntervalS: medianSpacingS(powerSeries),
     powerMeanW: meanOf(powerSeries),
     powerPeakW: peakOf(powerSeries),
     energyJ,
     energyPerInferenceJ: energyJ !== null && inferences > 0 ? energyJ / inferences : null,
+    idlePowerW,
+    netEnergyJ,
+    netEnergyPerInferenceJ: netEnergyJ !== null && inferences > 0 ? netEnergyJ / inferences : null,
     tempPeakC: temps.length > 0 ? Math.max(...temps) : null,
-    throttled: flags.length > 0 ? flags.some((n) => inRange(n).some(([, v]) => v === 1)) : null,
+    throttled: flags.length > 0 ? throttleSeries.some(([, v]) => v === 1) : null,
+    throttledS: flags.length > 0 ? secondsAtOne(throttleSeries, rangeEnd) : null,
   };
+}
+
+/** Each score this experiment shares with the baseline, as a difference. */
+export function scoreDeltas(own: readonly Score[], base: readonly Score[]): ScoreDelta[] {
+  const byName = new Map(base.map((b) => [b.name, b]));
+  const out: ScoreDelta[] = [];
+  for (const s of own) {
+    const b = byName.get(s.name);
+    if (!b) continue;
+    const delta = s.value - b.value;
+    out.push({ name: s.name, better: s.better, value: s.value, baseline: b.value, delta, worse: s.better === 'higher' ? delta < 0 : delta > 0 });
+  }
+  return out;
 }
 
 /** Adds the figures relative to the baseline: δ, α, β (1, 1, 0 for the baseline itself). */
@@ -234,6 +332,23 @@ export function versusBaseline(own: OwnStats, base: OwnStats): ExperimentStats {
     spaceSavingParams: spaceSaving(base.params, own.params),
     compressionBytes: ratio(base.modelBytes, own.modelBytes),
     spaceSavingBytes: spaceSaving(base.modelBytes, own.modelBytes),
+    scoreDeltas: scoreDeltas(own.scores, base.scores),
+  };
+}
+
+function trialInput(s: ExperimentStats): TrialInput {
+  return {
+    latencyP50Ms: s.latencyP50Ms,
+    latencyP90Ms: s.latencyP90Ms,
+    latencyP95Ms: s.latencyP95Ms,
+    latencyP99Ms: s.latencyP99Ms,
+    latencyMeanMs: s.latencyMeanMs,
+    latencyCov: s.latencyCov,
+    inferencesPerS: s.inferencesPerS,
+    energyPerInferenceJ: s.energyPerInferenceJ,
+    netEnergyPerInferenceJ: s.netEnergyPerInferenceJ,
+    inferences: s.inferences,
+    durationS: s.durationS,
   };
 }
 
@@ -248,26 +363,81 @@ export function repeatFigure(values: readonly (number | null)[]): RepeatFigure {
   return { n, mean, stdev: Math.sqrt(ss / (n - 1)) };
 }
 
-/** One group per distinct name, in order of first appearance. */
-export function repeatGroups(stats: readonly ExperimentStats[]): RepeatGroup[] {
+/**
+ * One group per distinct name, in order of first appearance. A group of two or more runs gets
+ * trial statistics, each against the baseline's group (the one holding `baselineId`).
+ */
+export function repeatGroups(stats: readonly ExperimentStats[], baselineId?: string): RepeatGroup[] {
   const byName = new Map<string, ExperimentStats[]>();
   for (const s of stats) {
     const runs = byName.get(s.name);
     if (runs) runs.push(s);
     else byName.set(s.name, [s]);
   }
+  const baseName = stats.find((s) => s.id === baselineId)?.name;
+  const baseTrials = baseName === undefined ? null : byName.get(baseName)!.map(trialInput);
   return [...byName.entries()].map(([name, runs]) => {
     const figures = {} as Record<ExperimentFigure, RepeatFigure>;
     for (const f of EXPERIMENT_FIGURES) figures[f] = repeatFigure(runs.map((r) => r[f]));
-    return { name, runs: runs.length, ids: runs.map((r) => r.id), figures };
+    const trials = runs.length >= 2 ? summariseTrials(runs.map(trialInput), name === baseName ? null : baseTrials) : null;
+    return { name, runs: runs.length, ids: runs.map((r) => r.id), figures, trials };
   });
 }
 
+/** How a run is named in plain-word warnings: its name, and its trial or place among repeats. */
+function runLabels(stats: readonly ExperimentStats[]): string[] {
+  const seen = new Map<string, number>();
+  return stats.map((s) => {
+    const k = (seen.get(s.name) ?? 0) + 1;
+    seen.set(s.name, k);
+    return `${s.name} #${s.tags.trial ?? k}`;
+  });
+}
+
+function plural(n: number, one: string): string {
+  return `${n} ${one}${n === 1 ? '' : 's'}`;
+}
+
+/** What a reader must know to read the figures right: warm-up, drops, missing sensors, net energy. */
+export function comparisonNotes(stats: readonly ExperimentStats[], idleWindowS: number): string[] {
+  const notes: string[] = [];
+  const withWarmup = stats.filter((s) => s.warmup !== null);
+  if (withWarmup.length === 0) {
+    notes.push('Nothing is excluded as warm-up: first calls are in every figure (first-call latency is shown apart). Use --warmup with edgewatch run or bench to exclude them.');
+  } else {
+    const specs = [...new Set(withWarmup.map((s) => ('calls' in s.warmup! ? `the first ${plural(s.warmup!.calls, 'call')} of each model` : `the first ${s.warmup!.ms / 1000} s`)))];
+    const without = stats.length - withWarmup.length;
+    notes.push(
+      `Warm-up excluded from the measured figures (${specs.join('; ')})${without > 0 ? `; ${plural(without, 'run')} had no warm-up and include every call` : ''}.`,
+    );
+  }
+  const dropped = stats.filter((s) => (s.timingsDropped ?? 0) > 0);
+  for (const s of dropped) {
+    notes.push(`${s.name} (${s.id}): the agent received ${plural(s.timingsDropped!, 'timing')} it could not count (over a bound); the figures miss them.`);
+  }
+  const unknown = stats.filter((s) => s.timingsDropped === null && !s.running);
+  if (unknown.length > 0) notes.push(`${plural(unknown.length, 'run')} came from an agent that does not report dropped timings.`);
+  const noPower = [...new Set(stats.filter((s) => s.powerSource === null).map((s) => s.deviceName))];
+  if (noPower.length > 0) notes.push(`No power sensor on ${noPower.join(', ')}: energy figures are empty there.`);
+  if (stats.some((s) => s.netEnergyJ !== null)) {
+    notes.push(`Net energy subtracts the mean power of the ${idleWindowS} s before each start (the idle power) over the measured time.`);
+  }
+  return notes;
+}
+
 /** The whole comparison. `baselineId` must be one of the inputs' ids (the caller checks). */
-export function compareExperiments(inputs: readonly ExperimentInput[], baselineId: string): ComparisonResponse {
-  const own = inputs.map(experimentStats);
+export function compareExperiments(inputs: readonly ExperimentInput[], baselineId: string, idleWindowS = DEFAULT_IDLE_WINDOW_S): ComparisonResponse {
+  const own = inputs.map((input) => experimentStats(input, idleWindowS));
   const base = own.find((s) => s.id === baselineId);
   if (!base) throw new Error(`baseline ${JSON.stringify(baselineId)} is not among the compared experiments`);
   const experiments = own.map((s) => versusBaseline(s, base));
-  return { baseline: baselineId, experiments, groups: repeatGroups(experiments) };
+  const labels = runLabels(experiments);
+  return {
+    baseline: baselineId,
+    experiments,
+    groups: repeatGroups(experiments, baselineId),
+    idleWindowS,
+    conditionWarnings: conditionWarnings(experiments.map((s, k) => ({ label: labels[k]!, conditions: s.conditions }))),
+    notes: comparisonNotes(experiments, idleWindowS),
+  };
 }

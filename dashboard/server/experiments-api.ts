@@ -1,17 +1,19 @@
-// Experiments under /api/v1: list, one, and the comparison (JSON, CSV or Markdown). Routes
+// Experiments under /api/v1: list, one, one's timeline, and the comparison (JSON, CSV, Markdown or HTML). Routes
 // parse and check; experiment-data.ts gathers from the store; compare.ts does the maths.
 import { Router, type Request, type Response } from 'express';
 import { EXPERIMENT_ID_RE } from '../../shared/inference.js';
-import type { ComparisonResponse, ExperimentSummary } from '../../shared/live.js';
+import type { ComparisonResponse, ExperimentSummary, ExperimentTimeline } from '../../shared/live.js';
 import type { Store } from '../store/store.js';
 import { BadRequest, stringParam } from './api.js';
-import { compareExperiments } from './compare.js';
-import { comparisonCsv, comparisonMarkdown } from './compare-export.js';
-import { experimentInput, experimentSummary } from './experiment-data.js';
+import { compareExperiments, DEFAULT_IDLE_WINDOW_S } from './compare.js';
+import { comparisonCsv, comparisonHtml, comparisonMarkdown, REPORT_CSP } from './compare-export.js';
+import { experimentInput, experimentSummary, experimentTimeline } from './experiment-data.js';
+import { MAX_TIMELINE_POINTS } from './experiment-series.js';
 
 /** Each compared experiment reads its raw samples: bounded so one request cannot read the whole database. */
 export const MAX_COMPARED = 50;
-const FORMATS = ['json', 'csv', 'md'] as const;
+const MAX_IDLE_WINDOW_S = 600;
+const FORMATS = ['json', 'csv', 'md', 'html'] as const;
 
 export function experimentsRouter(store: Store): Router {
   const api = Router();
@@ -46,14 +48,22 @@ export function experimentsRouter(store: Store): Router {
     if (missing.length > 0) {
       return void res.status(404).json({ error: `no experiment with id ${missing.map((id) => JSON.stringify(id)).join(', ')}`, missing });
     }
+    const idle = idleParam(req);
     const result: ComparisonResponse = compareExperiments(
-      rows.map(([, row]) => experimentInput(store, row!)),
+      rows.map(([, row]) => experimentInput(store, row!, idle)),
       baseline,
+      idle,
     );
     if (format === 'json') return void res.json(result);
     if (format === 'csv') {
       res.setHeader('Content-Disposition', `attachment; filename="experiments-${Date.now()}.csv"`);
       return void res.type('text/csv; charset=utf-8').send(comparisonCsv(result));
+    }
+    if (format === 'html') {
+      // A self-contained report: inline style and SVG, nothing to load, nothing to run.
+      res.setHeader('Content-Security-Policy', REPORT_CSP);
+      res.setHeader('Content-Disposition', `inline; filename="experiments-${Date.now()}.html"`);
+      return void res.type('text/html; charset=utf-8').send(comparisonHtml(result));
     }
     res.type('text/markdown; charset=utf-8').send(comparisonMarkdown(result));
   });
@@ -62,6 +72,14 @@ export function experimentsRouter(store: Store): Router {
     const row = EXPERIMENT_ID_RE.test(req.params.id) ? store.getExperiment(req.params.id) : undefined;
     if (!row) return notFound(res, req.params.id);
     res.json({ experiment: experimentSummary(store, row) });
+  });
+
+  // The run over time and its latency distribution (compare page charts): bounded by ?points=.
+  api.get('/experiments/:id/timeline', (req, res) => {
+    const row = EXPERIMENT_ID_RE.test(req.params.id) ? store.getExperiment(req.params.id) : undefined;
+    if (!row) return notFound(res, req.params.id);
+    const body: ExperimentTimeline = experimentTimeline(store, row, pointsParam(req));
+    res.json(body);
   });
 
   return api;
@@ -76,6 +94,28 @@ function intParam(req: Request, name: string): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
     throw new BadRequest(`${name} must be ms since the epoch (a non-negative integer), got ${JSON.stringify(raw.slice(0, 30))}`);
+  }
+  return Number(raw);
+}
+
+const MIN_TIMELINE_POINTS = 10;
+
+/** Most points per timeline series: ?points=, 10 to MAX_TIMELINE_POINTS (the default). */
+function pointsParam(req: Request): number {
+  const raw = stringParam(req, 'points');
+  if (raw === undefined) return MAX_TIMELINE_POINTS;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < MIN_TIMELINE_POINTS || Number(raw) > MAX_TIMELINE_POINTS) {
+    throw new BadRequest(`points must be a whole number from ${MIN_TIMELINE_POINTS} to ${MAX_TIMELINE_POINTS}, got ${JSON.stringify(raw.slice(0, 20))}`);
+  }
+  return Number(raw);
+}
+
+/** Seconds before each start whose mean power is the idle power (net energy). */
+function idleParam(req: Request): number {
+  const raw = stringParam(req, 'idle');
+  if (raw === undefined) return DEFAULT_IDLE_WINDOW_S;
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) > MAX_IDLE_WINDOW_S) {
+    throw new BadRequest(`idle must be whole seconds from 0 to ${MAX_IDLE_WINDOW_S} (the window before each start whose power is subtracted), got ${JSON.stringify(raw.slice(0, 20))}`);
   }
   return Number(raw);
 }

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { RemoteWriteStatus } from '../../shared/live.js';
 import type { Logger } from '../../shared/log.js';
 import { MAX_AGENT_FRAME_BYTES } from '../../shared/protocol.js';
 import { Store, type StoreOptions } from '../store/store.js';
@@ -25,6 +26,7 @@ import { Fleet } from './fleet.js';
 import { IngestQueue } from './ingest-queue.js';
 import { LiveFeed } from './live-feed.js';
 import { metricsRoute } from './prometheus.js';
+import { resolveDestinations, startRemoteWrite, type RemoteWriteConfig, type RemoteWriteQueueLimits } from './remote-write/index.js';
 import { IpLimiter, resolveLimits, type BucketLimit, type HubLimits } from './rate-limit.js';
 import { startMaintenance } from './storage-maintenance.js';
 
@@ -72,6 +74,13 @@ export interface HubOptions {
   loginLimit?: BucketLimit;
   /** Alert evaluation and webhook retry timing (tests shorten them). */
   alerts?: AlertOptions;
+  /**
+   * Prometheus remote-write destinations (remote-write/config.ts): every committed sample is
+   * queued durably and sent to each. Checked at start; a bad one fails startHub naming it.
+   */
+  remoteWrite?: RemoteWriteConfig[];
+  /** The remote-write queue's size and age cap (remote-write/index.ts has the defaults). */
+  remoteWriteQueue?: Partial<RemoteWriteQueueLimits>;
 }
 
 export interface Hub {
@@ -90,6 +99,8 @@ export interface Hub {
    * Print it once to the operator; it is never logged and cannot be read back later.
    */
   readonly initialLogin?: { user: string; password: string };
+  /** Per remote-write destination: sent, pending, failed… (empty without destinations). */
+  readonly remoteWrite: { status(): RemoteWriteStatus[] };
   close(): Promise<void>;
 }
 
@@ -99,7 +110,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const secure = Boolean(opts.tls);
   // A bad certificate or key fails here, before anything is opened, with a message saying which.
   if (opts.tls) checkTls(opts.tls);
-  const store = Store.open(opts.dataDir, opts.store);
+  const destinations = resolveDestinations(opts.remoteWrite ?? []);
+  // With a destination, each batch is queued for it in the batch's own commit.
+  const store = Store.open(opts.dataDir, destinations.length > 0 ? { ...opts.store, remoteWrite: true } : opts.store);
   log.info({ db: store.path }, 'database open');
   const fleet = new Fleet(store);
   const maintenance = startMaintenance(store, log.child({ part: 'storage' }), opts.maintenanceMs ?? 5000);
@@ -147,6 +160,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const httpLimiter = new IpLimiter(limits.http);
   const upgradeLimiter = new IpLimiter(limits.upgrade);
   app.use(httpLimiter.middleware());
+  // The sender starts once the hub listens (below); until then there is nothing to report.
+  let remoteWriteStatus = (): RemoteWriteStatus[] => [];
   app.get('/healthz', (_req, res) => {
     const dbOk = safePing(store);
     const writes = ingest.writeStatus;
@@ -164,10 +179,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       committedSamples: ingest.committedSamples,
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
       version: opts.version ?? null,
+      // Remote-write queues are not part of `ok`: the hub stores data whether a receiver answers or not.
+      remoteWrite: remoteWriteStatus(),
     });
   });
   // Prometheus exposition (docs/scaling.md); checks credentials itself so its 401 can say how to scrape.
-  app.get('/metrics', metricsRoute({ store, fleet, ingest, live, creds, startedAtMs: startedAt, version: opts.version }));
+  app.get('/metrics', metricsRoute({ store, fleet, ingest, live, creds, startedAtMs: startedAt, version: opts.version, remoteWrite: () => remoteWriteStatus() }));
   if (creds) {
     // Login, logout and session are open; everything else under /api/v1 needs a session or an API token.
     app.use('/api/v1', authRouter(creds, { secureCookies: opts.secureCookies ?? secure, loginLimiter: new IpLimiter(opts.loginLimit ?? DEFAULT_LOGIN_LIMIT) }));
@@ -178,7 +195,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       res.json({ user: null, auth: false });
     });
   }
-  app.use('/api/v1', apiRouter(store, fleet));
+  app.use('/api/v1', apiRouter(store, fleet, () => remoteWriteStatus()));
   app.use('/api/v1', exportRouter(store, log.child({ part: 'export' })));
   app.use('/api/v1', experimentsRouter(store));
   app.use('/api/v1', alertsRouter(alerts));
@@ -311,6 +328,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const url = `${secure ? 'https' : 'http'}://${authority}`;
   const agentUrl = `${secure ? 'wss' : 'ws'}://${authority}${AGENT_PATH}`;
   log.info({ url, host: opts.host, port, agentUrl, tls: secure }, 'hub listening');
+  // Once listening: a start that fails earlier leaves no sender running. Nothing is missed,
+  // the queue is durable and no batch can arrive before now.
+  const remoteWrite = startRemoteWrite({ store, destinations, log: log.child({ part: 'remote-write' }), version: opts.version, queue: opts.remoteWriteQueue });
+  remoteWriteStatus = () => remoteWrite.status();
 
   let closed = false;
   return {
@@ -322,11 +343,14 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     fleet,
     auth,
     ...(initialLogin ? { initialLogin } : {}),
+    remoteWrite: { status: () => remoteWrite.status() },
     async close() {
       if (closed) return;
       closed = true;
       // First: agents disconnecting during shutdown must not fire offline alerts.
       const alertsStopped = alerts.stop();
+      // Stops sending at once (an in-flight request is aborted); what is queued stays queued.
+      const remoteWriteStopped = remoteWrite.stop();
       clearInterval(heartbeat);
       if (authCheck) clearInterval(authCheck);
       maintenance.stop();
@@ -340,6 +364,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       for (const wss of [agentWss, liveWss]) for (const ws of wss.clients) ws.terminate();
       await stopped;
       await alertsStopped;
+      await remoteWriteStopped;
       store.close();
       log.info('hub stopped');
     },

@@ -6,7 +6,7 @@
 // that never clears). Every known device still exports edgewatch_device_up, last-seen time and
 // its info, so "device went away" is itself alertable. No sample timestamps are sent: the
 // scrape time is what Prometheus expects from an exporter, and devices' clocks may be off.
-import type { DeviceSummary } from '../../shared/live.js';
+import type { DeviceSummary, RemoteWriteStatus } from '../../shared/live.js';
 import { escapeHelp, escapeLabelValue, formatValue } from './prometheus-format.js';
 import { CATALOG_FAMILIES, DEVICE_LABEL, NAME_PREFIX, seriesNameOf, UNCATALOGUED_FAMILY, type Family } from './prometheus-names.js';
 
@@ -24,6 +24,8 @@ export interface HubHealth {
   writable: boolean;
   /** The database file plus its WAL; null when the file cannot be read. */
   databaseBytes: number | null;
+  /** Each remote-write destination's queue and counts (none configured: empty). */
+  remoteWrite?: readonly RemoteWriteStatus[];
 }
 
 const ALL_FAMILIES: readonly Family[] = [...CATALOG_FAMILIES, UNCATALOGUED_FAMILY];
@@ -135,7 +137,34 @@ export function renderExposition(devices: readonly DeviceSummary[], hub: HubHeal
   let out = '';
   ALL_FAMILIES.forEach((f, idx) => (out += family(f, byFamily[idx]!)));
   out += family(DEVICE_FAMILIES.up, up) + family(DEVICE_FAMILIES.lastSeen, lastSeen) + family(DEVICE_FAMILIES.dropped, dropped) + family(DEVICE_FAMILIES.info, info);
-  return out + renderHub(hub, devices.length);
+  return out + renderHub(hub, devices.length) + renderRemoteWrite(hub.remoteWrite ?? []);
+}
+
+/**
+ * Remote-write destinations, named as Prometheus names its own sender's series
+ * (prometheus_remote_storage_samples_total, …_pending, …_failed_total, …_retried_total, the
+ * highest timestamp and its lag), under our prefix and with a `destination` label.
+ */
+export function renderRemoteWrite(destinations: readonly RemoteWriteStatus[]): string {
+  if (destinations.length === 0) return '';
+  const rows = destinations.map((d) => ({ d, labels: `{destination="${escapeLabelValue(d.name)}",url="${escapeLabelValue(d.url)}"}` }));
+  const each = (name: string, type: Family['type'], help: string, value: (d: RemoteWriteStatus) => number | null): string =>
+    family(
+      { name: p(name), type, help },
+      rows.flatMap(({ d, labels }) => {
+        const v = value(d);
+        return v === null ? [] : [`${p(name)}${labels} ${formatValue(v)}`];
+      }),
+    );
+  return (
+    each('remote_storage_samples_total', 'counter', 'Samples the remote-write receiver accepted since the hub started', (d) => d.sent) +
+    each('remote_storage_samples_pending', 'gauge', 'Samples committed on the hub and not yet accepted by the receiver (the durable queue)', (d) => d.pending) +
+    each('remote_storage_samples_failed_total', 'counter', 'Samples the receiver refused for good (a 4xx other than 429) since the hub started', (d) => d.failed) +
+    each('remote_storage_retries_total', 'counter', 'Requests retried after a 5xx, 429 or network error since the hub started', (d) => d.retries) +
+    each('remote_storage_lag_seconds', 'gauge', 'How long the oldest batch still queued for the receiver has waited (0 when it has everything)', (d) => d.lagSeconds) +
+    each('remote_storage_last_send_timestamp_seconds', 'gauge', 'When the receiver last accepted a request (Unix seconds)', (d) => (d.lastSentAt === null ? null : d.lastSentAt / 1000)) +
+    each('remote_storage_last_error_timestamp_seconds', 'gauge', 'When sending last failed (Unix seconds); the error itself is on /healthz', (d) => (d.lastErrorAt === null ? null : d.lastErrorAt / 1000))
+  );
 }
 
 function renderHub(hub: HubHealth, devices: number): string {

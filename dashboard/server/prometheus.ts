@@ -2,6 +2,7 @@
 // VictoriaMetrics) that scrapes this hub (docs/scaling.md); prometheus-render.ts writes the body.
 import type { Request, RequestHandler, Response } from 'express';
 import { statSync } from 'node:fs';
+import type { RemoteWriteStatus } from '../../shared/live.js';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
 import type { Store } from '../store/store.js';
 import { authenticate, type Credentials } from './auth/index.js';
@@ -33,6 +34,8 @@ export interface MetricsSources {
   creds: Credentials | null;
   startedAtMs: number;
   version?: string;
+  /** Each remote-write destination's queue and counts. */
+  remoteWrite?: () => RemoteWriteStatus[];
 }
 
 const HOW_TO_AUTHENTICATE =
@@ -66,6 +69,7 @@ export function metricsRoute(src: MetricsSources): RequestHandler {
       futureSamplesRejected: src.ingest.futureSamplesRejected,
       writable: writes.writable,
       databaseBytes: databaseBytes(src.store.path),
+      remoteWrite: src.remoteWrite?.() ?? [],
     };
     const body = renderExposition(src.fleet.list(), health, lines);
     // end(), not send(): send() would hash the whole body (megabytes) for an ETag no scraper uses.

@@ -54,6 +54,7 @@ export class AuthStore {
       touchApiToken: db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?'),
       user: db.prepare('SELECT name, password_hash AS passwordHash, created_at AS createdAt FROM users WHERE name = ?'),
       userCount: db.prepare('SELECT COUNT(*) FROM users').pluck(),
+      deleteUser: db.prepare('DELETE FROM users WHERE name = ?'),
       setPassword: db.prepare(
         'INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash',
       ),
@@ -117,6 +118,11 @@ export class AuthStore {
   /** Creates the user or replaces its password. */
   setPassword(name: string, passwordHash: string, now: number): void {
     this.s.setPassword!.run(name, passwordHash, now);
+  }
+
+  /** Deletes a user (its sessions go with it: ON DELETE CASCADE). True when there was one. */
+  deleteUser(name: string): boolean {
+    return this.s.deleteUser!.run(name).changes > 0;
   }
 
   insertSession(idHash: string, user: string, now: number, expiresAt: number): void {

@@ -272,6 +272,65 @@ export const MIGRATIONS: readonly string[] = [
     updated_at  INTEGER NOT NULL
   );
   `,
+  // 9: experiments an engineer can publish. Per experiment: the warm-up it asked for, its first
+  // call's latency, the run conditions the agent read at its start (JSON, shared/conditions.ts)
+  // and the timings the agent reported it could not count; quality scores in their own table;
+  // warm-up timings merged into one histogram per (experiment, model), apart from the measured
+  // per-second rows so no measured figure ever includes them.
+  `
+  ALTER TABLE experiments ADD COLUMN warmup TEXT;          -- JSON {calls} or {ms}; NULL: none
+  ALTER TABLE experiments ADD COLUMN first_call_ms REAL;
+  ALTER TABLE experiments ADD COLUMN measured_from INTEGER; -- device clock, ms: end of the warm-up
+  ALTER TABLE experiments ADD COLUMN conditions TEXT;      -- JSON RunConditions; NULL: not reported
+  ALTER TABLE experiments ADD COLUMN dropped INTEGER;      -- NULL: the agent did not report drops
+  CREATE TABLE experiment_scores (
+    experiment_id TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    value         REAL NOT NULL,
+    better        TEXT NOT NULL,                 -- 'higher' | 'lower'
+    PRIMARY KEY (experiment_id, name)
+  ) WITHOUT ROWID;
+  CREATE TABLE inference_warmup (
+    device_num    INTEGER NOT NULL,
+    experiment_id TEXT    NOT NULL,
+    model_id      INTEGER NOT NULL,
+    count         INTEGER NOT NULL,
+    sum           REAL    NOT NULL,
+    sum_sq        REAL    NOT NULL,
+    min           REAL    NOT NULL,
+    max           REAL    NOT NULL,
+    items         INTEGER NOT NULL,
+    buckets       BLOB    NOT NULL,
+    PRIMARY KEY (device_num, experiment_id, model_id)
+  ) WITHOUT ROWID;
+  `,
+  // 10: the Prometheus remote-write outbox (dashboard/store/remote-write-queue.ts). One row per
+  // committed batch, written in the batch's own transaction while a destination is configured,
+  // so a sample is either committed and queued or neither. Each destination's cursor is the last
+  // row it has had accepted; rows go once every configured destination is past them.
+  `
+  CREATE TABLE remote_write_outbox (
+    -- AUTOINCREMENT: ids are never reused, even after the queue empties, so a cursor can never
+    -- point past rows written later.
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_num   INTEGER NOT NULL,
+    received_at  INTEGER NOT NULL,             -- hub clock, ms
+    t_first      INTEGER NOT NULL,             -- device clock as stored (corrected), ms
+    t_last       INTEGER NOT NULL,
+    n_values     INTEGER NOT NULL,             -- metric values in the batch
+    -- Running sums up to and including this row: what lies between two rows is a subtraction,
+    -- not a scan (pending counts and the size cap).
+    total_values INTEGER NOT NULL,
+    total_bytes  INTEGER NOT NULL,
+    samples      BLOB    NOT NULL              -- the batch's {t, m}, remote-write-codec.ts
+  );
+  CREATE TABLE remote_write_cursors (
+    destination TEXT    PRIMARY KEY,
+    last_id     INTEGER NOT NULL,              -- outbox id of the last row accepted (0: none)
+    received_at INTEGER,                       -- hub clock of that row: the destination's lag
+    updated_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

@@ -4,13 +4,16 @@ import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { LogHistogram } from '../../shared/histogram.js';
+import { LogHistogram, type HistogramSummary } from '../../shared/histogram.js';
+import type { RunConditions } from '../../shared/conditions.js';
+import type { Score, Warmup } from '../../shared/inference.js';
 import type { ExperimentEvent, Hello, InferenceAggregate, Inventory, ProcessRow, ProcessTable, Sample } from '../../shared/protocol.js';
 import type { SeriesResponse, StorageResponse } from '../../shared/live.js';
 import { AlertStore } from './alert-store.js';
 import { AuthStore } from './auth-store.js';
 import { decodeBuckets, encodeBuckets } from './buckets-codec.js';
 import { migrate } from './migrations.js';
+import { RemoteWriteQueue } from './remote-write-queue.js';
 import { encodeHead } from './tiers/head-codec.js';
 import { History, type MaintenanceResult } from './tiers/history.js';
 import { DEFAULT_RETENTION, type RetentionSettings } from './tiers/layout.js';
@@ -68,6 +71,11 @@ export interface StoreOptions {
   maxPageCount?: number;
   /** How long each tier is kept and the size cap (tiers/layout.ts has the defaults). */
   retention?: Partial<RetentionSettings>;
+  /**
+   * Queue every committed batch for Prometheus remote write (remote-write-queue.ts), in the
+   * batch's own transaction; on when the hub has at least one destination. Default false.
+   */
+  remoteWrite?: boolean;
 }
 
 export interface CommitOutcome {
@@ -128,6 +136,13 @@ export interface ExperimentRow {
   end: number | null;
   /** Device time of the device's newest sample: where a still-running experiment's data ends. */
   deviceLatestT: number | null;
+  warmup: Warmup | null;
+  /** Device clock, ms: where the measured window begins after a warm-up; null without one. */
+  measuredFrom: number | null;
+  firstCallMs: number | null;
+  conditions: RunConditions | null;
+  /** Timings the agent could not count, from its end event; null from an agent that does not say. */
+  dropped: number | null;
 }
 
 export interface ExperimentQuery {
@@ -177,6 +192,8 @@ export class Store {
   readonly auth: AuthStore;
   /** Alert rules, history and webhook settings (alert-store.ts). */
   readonly alerts: AlertStore;
+  /** The remote-write outbox and cursors; null unless StoreOptions.remoteWrite (nothing is queued then). */
+  readonly remoteWriteQueue: RemoteWriteQueue | null;
   private readonly db: Db;
   private readonly metricIds = new Map<string, number>();
   /** (device, metric) pairs already in device_metrics, as deviceNum · 2^32 + metricId. */
@@ -197,6 +214,14 @@ export class Store {
     latestProcesses: Statement;
     pruneProcesses: Statement;
     upsertExperiment: Statement;
+    experimentDevice: Statement;
+    upsertScore: Statement;
+    scoresOf: Statement;
+    existingInference: Statement;
+    updateInference: Statement;
+    existingWarmup: Statement;
+    upsertWarmup: Statement;
+    warmupByExperiment: Statement;
     experimentById: Statement;
     listExperiments: Statement;
     insertInferenceModel: Statement;
@@ -207,6 +232,10 @@ export class Store {
     hasExperimentTimings: Statement;
     totalsByExperiment: Statement;
     totalsByTime: Statement;
+    nextTimingModel: Statement;
+    nextTimingExperiment: Statement;
+    warmupModels: Statement;
+    inferenceModelName: Statement;
     addRejected: Statement;
     probeWrite: Statement;
     probeDelete: Statement;
@@ -293,14 +322,47 @@ export class Store {
       // only ever filled in, tags only added. The id is the device's: another device reusing
       // it cannot overwrite this one's experiment (its events are ignored).
       upsertExperiment: db.prepare(
-        `INSERT INTO experiments (id, device_num, name, tags, params, model_bytes, start, "end")
-         VALUES (@id, @device, @name, @tags, @params, @modelBytes, @start, @end)
+        `INSERT INTO experiments (id, device_num, name, tags, params, model_bytes, start, "end", warmup, measured_from, first_call_ms, conditions, dropped)
+         VALUES (@id, @device, @name, @tags, @params, @modelBytes, @start, @end, @warmup, @measuredFrom, @firstCallMs, @conditions, @dropped)
          ON CONFLICT (id) DO UPDATE SET
            "end" = COALESCE(excluded."end", experiments."end"),
            params = COALESCE(excluded.params, experiments.params),
            model_bytes = COALESCE(excluded.model_bytes, experiments.model_bytes),
-           tags = json_patch(experiments.tags, excluded.tags)
+           tags = json_patch(experiments.tags, excluded.tags),
+           warmup = COALESCE(experiments.warmup, excluded.warmup),
+           measured_from = COALESCE(experiments.measured_from, excluded.measured_from),
+           first_call_ms = COALESCE(experiments.first_call_ms, excluded.first_call_ms),
+           conditions = COALESCE(experiments.conditions, excluded.conditions),
+           -- The agent's count only grows: the latest event's is the whole count.
+           dropped = MAX(COALESCE(excluded.dropped, experiments.dropped), COALESCE(experiments.dropped, excluded.dropped))
          WHERE experiments.device_num = excluded.device_num`,
+      ),
+      experimentDevice: db.prepare('SELECT device_num FROM experiments WHERE id = ?').pluck(),
+      upsertScore: db.prepare(
+        `INSERT INTO experiment_scores (experiment_id, name, value, better) VALUES (?, ?, ?, ?)
+         ON CONFLICT (experiment_id, name) DO UPDATE SET value = excluded.value, better = excluded.better`,
+      ),
+      scoresOf: db.prepare('SELECT name, value, better FROM experiment_scores WHERE experiment_id = ? ORDER BY name'),
+      existingInference: db.prepare(
+        `SELECT count, sum, sum_sq, min, max, items, buckets FROM inference_seconds
+         WHERE device_num = ? AND experiment_id = ? AND model_id = ? AND t = ?`,
+      ),
+      updateInference: db.prepare(
+        `UPDATE inference_seconds SET count = ?, sum = ?, sum_sq = ?, min = ?, max = ?, items = ?, buckets = ?
+         WHERE device_num = ? AND experiment_id = ? AND model_id = ? AND t = ?`,
+      ),
+      existingWarmup: db.prepare(
+        'SELECT count, sum, sum_sq, min, max, items, buckets FROM inference_warmup WHERE device_num = ? AND experiment_id = ? AND model_id = ?',
+      ),
+      upsertWarmup: db.prepare(
+        `INSERT INTO inference_warmup (device_num, experiment_id, model_id, count, sum, sum_sq, min, max, items, buckets)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (device_num, experiment_id, model_id) DO UPDATE SET count = excluded.count, sum = excluded.sum,
+           sum_sq = excluded.sum_sq, min = excluded.min, max = excluded.max, items = excluded.items, buckets = excluded.buckets`,
+      ),
+      warmupByExperiment: db.prepare(
+        `SELECT m.name AS model, w.count, w.sum, w.sum_sq, w.min, w.max, w.items, w.buckets
+         FROM inference_warmup w JOIN inference_models m ON m.id = w.model_id WHERE w.device_num = ? AND w.experiment_id = ?`,
       ),
       experimentById: db.prepare(`${EXPERIMENT_SELECT} WHERE e.id = ?`),
       listExperiments: db.prepare(
@@ -311,7 +373,8 @@ export class Store {
       ),
       insertInferenceModel: db.prepare('INSERT INTO inference_models (name) VALUES (?) ON CONFLICT(name) DO NOTHING'),
       inferenceModelId: db.prepare('SELECT id FROM inference_models WHERE name = ?').pluck(),
-      // A correct agent sends each (model, experiment, second) once; a repeat is a resend.
+      // A resent batch never gets here (the batch log), so a second row for a (model, experiment,
+      // second) is timings that arrived after the agent sent that second: merged (store.insertInference).
       insertInference: db.prepare(
         `INSERT INTO inference_seconds (device_num, experiment_id, model_id, t, count, sum, sum_sq, min, max, items, buckets)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -343,6 +406,19 @@ export class Store {
          WHERE s.device_num = @device AND s.t >= @from AND s.t <= @to AND (@experiment IS NULL OR +s.experiment_id = @experiment)
          GROUP BY m.name ORDER BY m.name`,
       ),
+      // Skip through the primary key one (experiment, model) at a time (inferenceModelsOf): one
+      // index seek each, however many seconds they hold. (A row-value `(experiment_id, model_id) > (?, ?)`
+      // would scan every second of the previous model.)
+      nextTimingModel: db.prepare(
+        `SELECT experiment_id AS experiment, model_id AS modelId, t FROM inference_seconds
+         WHERE device_num = ? AND experiment_id = ? AND model_id > ? ORDER BY model_id, t LIMIT 1`,
+      ),
+      nextTimingExperiment: db.prepare(
+        `SELECT experiment_id AS experiment, model_id AS modelId, t FROM inference_seconds
+         WHERE device_num = ? AND experiment_id > ? ORDER BY experiment_id, model_id, t LIMIT 1`,
+      ),
+      warmupModels: db.prepare('SELECT DISTINCT model_id FROM inference_warmup WHERE device_num = ?').pluck(),
+      inferenceModelName: db.prepare('SELECT name FROM inference_models WHERE id = ?').pluck(),
       addRejected: db.prepare('UPDATE devices SET rejected_samples = rejected_samples + ? WHERE num = ?'),
       // 64 KiB: needs pages the database does not have free after a failed commit, like real data.
       probeWrite: db.prepare('INSERT INTO write_probe (at, pad) VALUES (?, zeroblob(65536))'),
@@ -351,6 +427,7 @@ export class Store {
     this.commitTx = db.transaction((items: readonly BatchToCommit[]) => items.map((item) => this.commitOne(item)));
     this.auth = new AuthStore(db);
     this.alerts = new AlertStore(db);
+    this.remoteWriteQueue = opts.remoteWrite ? new RemoteWriteQueue(db) : null;
   }
 
   /** Opens (creating if needed) the database in `dataDir` and brings its schema up to date. */
@@ -506,6 +583,7 @@ export class Store {
       clockOffsetMs: item.clockOffsetMs ?? null,
       clockCorrected: item.tCorrection ? 1 : 0,
     });
+    this.remoteWriteQueue?.append(item.deviceNum, item.receivedAt, tFirst, tLast, samples);
     return { stored: true };
   }
 
@@ -519,23 +597,47 @@ export class Store {
       modelBytes: e.modelBytes ?? null,
       start: e.start,
       end: e.end ?? null,
+      warmup: e.warmup ? JSON.stringify(e.warmup) : null,
+      measuredFrom: e.measuredFrom ?? null,
+      firstCallMs: e.firstCallMs ?? null,
+      conditions: e.conditions ? JSON.stringify(e.conditions) : null,
+      dropped: e.dropped ?? null,
     });
+    if (e.scores && e.scores.length > 0 && this.stmt.experimentDevice.get(e.id) === deviceNum) {
+      for (const score of e.scores) this.stmt.upsertScore.run(e.id, score.name, score.value, score.better);
+    }
   }
 
   private insertInference(deviceNum: number, a: InferenceAggregate): void {
-    this.stmt.insertInference.run(
-      deviceNum,
-      a.experiment ?? '',
-      this.inferenceModelId(a.model, true),
-      a.t,
-      a.count,
-      a.sum,
-      a.sumSq,
-      a.min,
-      a.max,
-      a.items,
-      encodeBuckets(a.buckets),
-    );
+    const experiment = a.experiment ?? '';
+    const modelId = this.inferenceModelId(a.model, true);
+    if (a.warmup) {
+      const existing = this.stmt.existingWarmup.get(deviceNum, experiment, modelId) as RawHistogramRow | undefined;
+      const m = mergedRow(existing, a, `(warm-up of model ${a.model} in experiment ${experiment})`);
+      this.stmt.upsertWarmup.run(deviceNum, experiment, modelId, m.count, m.sum, m.sumSq, m.min, m.max, m.items, m.buckets);
+      return;
+    }
+    const buckets = encodeBuckets(a.buckets);
+    const fresh = this.stmt.insertInference.run(deviceNum, experiment, modelId, a.t, a.count, a.sum, a.sumSq, a.min, a.max, a.items, buckets);
+    if (fresh.changes > 0) return;
+    const existing = this.stmt.existingInference.get(deviceNum, experiment, modelId, a.t) as RawHistogramRow;
+    const m = mergedRow(existing, a, `(second ${a.t} of model ${a.model} on device ${deviceNum})`);
+    this.stmt.updateInference.run(m.count, m.sum, m.sumSq, m.min, m.max, m.items, m.buckets, deviceNum, experiment, modelId, a.t);
+  }
+
+  /** Quality scores of an experiment, by name. */
+  experimentScores(id: string): Score[] {
+    return this.stmt.scoresOf.all(id) as Score[];
+  }
+
+  /** Per model, the experiment's warm-up timings (kept apart from the measured per-second rows). */
+  warmupHistogram(deviceNum: number, experimentId: string): Map<string, ModelTimings> {
+    const out = new Map<string, ModelTimings>();
+    for (const r of this.stmt.warmupByExperiment.iterate(deviceNum, experimentId) as IterableIterator<RawInferenceRow>) {
+      const histogram = LogHistogram.from(rowHistogram(r, `warm-up of model ${r.model} in experiment ${experimentId}`));
+      out.set(r.model, { model: r.model, histogram, items: r.items, seconds: 0 });
+    }
+    return out;
   }
 
   private inferenceModelId(name: string, create: true): number;
@@ -588,6 +690,26 @@ export class Store {
     return statement.all(params) as { model: string; count: number }[];
   }
 
+  /**
+   * The models a device has sent timings of, in the order they were first seen (the oldest
+   * second kept; warm-up-only models last). Read-only, for naming its infer.<segment>.* metrics.
+   */
+  inferenceModelsOf(deviceNum: number): string[] {
+    const first = new Map<number, number>();
+    type Key = { experiment: string; modelId: number; t: number };
+    let key: Key = { experiment: '', modelId: -1, t: 0 };
+    for (let i = 0; i < 100_000; i++) {
+      const row = (this.stmt.nextTimingModel.get(deviceNum, key.experiment, key.modelId) ??
+        this.stmt.nextTimingExperiment.get(deviceNum, key.experiment)) as Key | undefined;
+      if (!row) break;
+      first.set(row.modelId, Math.min(first.get(row.modelId) ?? Infinity, row.t));
+      key = row;
+    }
+    const ids = [...first].sort((a, b) => a[1] - b[1] || a[0] - b[0]).map(([id]) => id);
+    for (const id of this.stmt.warmupModels.all(deviceNum) as number[]) if (!first.has(id)) ids.push(id);
+    return ids.map((id) => this.stmt.inferenceModelName.get(id) as string | undefined).filter((n): n is string => n !== undefined);
+  }
+
   /** Per model, the per-second histograms in range merged into one. */
   inferenceHistogram(q: InferenceQuery): Map<string, ModelTimings> {
     let modelId: number | null = null;
@@ -602,17 +724,44 @@ export class Store {
     for (const r of statement.iterate(params) as IterableIterator<RawInferenceRow>) {
       let m = out.get(r.model);
       if (!m) out.set(r.model, (m = { model: r.model, histogram: new LogHistogram(), items: 0, seconds: 0 }));
-      let buckets;
-      try {
-        buckets = decodeBuckets(r.buckets);
-      } catch (err) {
-        throw new Error(`inference histogram of model ${r.model} on device ${q.deviceNum} is unreadable: ${(err as Error).message}`);
-      }
-      m.histogram.merge({ count: r.count, sum: r.sum, sumSq: r.sum_sq, min: r.min, max: r.max, buckets });
+      m.histogram.merge(rowHistogram(r, `of model ${r.model} on device ${q.deviceNum}`));
       m.items += r.items;
       m.seconds += 1;
     }
     return out;
+  }
+
+  /** Read-only statements of inferenceSeconds, prepared on first use. */
+  private secondsStmt: { byExperiment: Statement; byTime: Statement } | null = null;
+
+  /**
+   * Calls `fn` with each per-second row of the query (every model's), decoded one at a time and
+   * in no particular order: for timelines, where merging them all (inferenceHistogram) would
+   * lose the time. `fn` must not call the store (the rows are read as they are handed over).
+   */
+  inferenceSeconds(q: InferenceQuery, fn: (row: { t: number; model: string; histogram: HistogramSummary; items: number }) => void): void {
+    let modelId: number | null = null;
+    if (q.model !== undefined) {
+      const id = this.inferenceModelId(q.model, false);
+      if (id === undefined) return;
+      modelId = id;
+    }
+    const cols = 'SELECT m.name AS model, s.t, s.count, s.sum, s.sum_sq, s.min, s.max, s.items, s.buckets FROM inference_seconds s JOIN inference_models m ON m.id = s.model_id';
+    this.secondsStmt ??= {
+      byExperiment: this.db.prepare(
+        `${cols} WHERE s.device_num = @device AND s.experiment_id = @experiment AND s.t >= @from AND s.t <= @to AND (@model IS NULL OR s.model_id = @model)`,
+      ),
+      // The unary + keeps SQLite on the (device_num, t) index, as in inferenceByTime.
+      byTime: this.db.prepare(
+        `${cols} WHERE s.device_num = @device AND s.t >= @from AND s.t <= @to
+           AND (@experiment IS NULL OR +s.experiment_id = @experiment) AND (@model IS NULL OR s.model_id = @model)`,
+      ),
+    };
+    const params = { device: q.deviceNum, from: q.from, to: q.to, model: modelId, experiment: q.experiment ?? null };
+    const statement = q.experiment ? this.secondsStmt.byExperiment : this.secondsStmt.byTime;
+    for (const r of statement.iterate(params) as IterableIterator<RawInferenceRow & { t: number }>) {
+      fn({ t: r.t, model: r.model, histogram: rowHistogram(r, `second ${r.t} of model ${r.model} on device ${q.deviceNum}`), items: r.items });
+    }
   }
 
   /** Raw samples of the given metrics with from ≤ t ≤ to, as [t, v] in time order; unknown metrics are left out. */
@@ -743,7 +892,8 @@ export function experimentRangeEnd(e: ExperimentRow): number {
 }
 
 const EXPERIMENT_SELECT = `SELECT e.id, e.device_num, d.id AS device_id, d.name AS device_name, e.name, e.tags, e.params,
-  e.model_bytes, e.start, e."end" AS end_t, json_extract(d.latest, '$.t') AS device_latest_t
+  e.model_bytes, e.start, e."end" AS end_t, json_extract(d.latest, '$.t') AS device_latest_t,
+  e.warmup, e.measured_from, e.first_call_ms, e.conditions, e.dropped
   FROM experiments e JOIN devices d ON d.num = e.device_num`;
 
 interface RawExperimentRow {
@@ -758,10 +908,15 @@ interface RawExperimentRow {
   start: number;
   end_t: number | null;
   device_latest_t: number | null;
+  warmup: string | null;
+  measured_from: number | null;
+  first_call_ms: number | null;
+  conditions: string | null;
+  dropped: number | null;
 }
 
-interface RawInferenceRow {
-  model: string;
+/** A stored histogram: inference_seconds and inference_warmup rows. */
+interface RawHistogramRow {
   count: number;
   sum: number;
   sum_sq: number;
@@ -769,6 +924,26 @@ interface RawInferenceRow {
   max: number;
   items: number;
   buckets: Buffer;
+}
+
+function rowHistogram(r: RawHistogramRow, what: string): HistogramSummary {
+  try {
+    return { count: r.count, sum: r.sum, sumSq: r.sum_sq, min: r.min, max: r.max, buckets: decodeBuckets(r.buckets) };
+  } catch (err) {
+    throw new Error(`inference histogram ${what} is unreadable: ${(err as Error).message}`);
+  }
+}
+
+/** A stored histogram row with an aggregate merged in, ready to write back. */
+function mergedRow(existing: RawHistogramRow | undefined, a: InferenceAggregate, what: string) {
+  const h = existing ? LogHistogram.from(rowHistogram(existing, what)) : new LogHistogram();
+  h.merge({ count: a.count, sum: a.sum, sumSq: a.sumSq, min: a.min, max: a.max, buckets: a.buckets });
+  const sum = h.summary();
+  return { count: sum.count, sum: sum.sum, sumSq: sum.sumSq, min: sum.min, max: sum.max, items: (existing?.items ?? 0) + a.items, buckets: encodeBuckets(sum.buckets) };
+}
+
+interface RawInferenceRow extends RawHistogramRow {
+  model: string;
 }
 
 function toExperimentRow(r: RawExperimentRow): ExperimentRow {
@@ -784,6 +959,11 @@ function toExperimentRow(r: RawExperimentRow): ExperimentRow {
     start: r.start,
     end: r.end_t,
     deviceLatestT: r.device_latest_t,
+    warmup: parseJson<Warmup | null>(r.warmup, null),
+    measuredFrom: r.measured_from,
+    firstCallMs: r.first_call_ms,
+    conditions: parseJson<RunConditions | null>(r.conditions, null),
+    dropped: r.dropped,
   };
 }
 

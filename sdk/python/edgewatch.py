@@ -13,13 +13,34 @@ PYTHONPATH) and::
 
     edgewatch.record("bert-base", 12.5, tags={"device": "cuda"})
 
-    with edgewatch.experiment("int8 vs fp32", params=11_689_512, model_bytes=46_830_571):
-        ...  # timings recorded in here carry the experiment id
+    with edgewatch.experiment("int8 vs fp32", params=11_689_512, model_bytes=46_830_571,
+                              warmup_calls=20):
+        ...  # timings recorded in here carry the experiment id; each model's first 20 are warm-up
+        edgewatch.score("top1", 0.912)               # quality beside speed (better="higher")
+        edgewatch.score("WER", 7.3, better="lower")
 
 Wire format (shared/inference.ts in the edgewatch repository): UDP datagrams to 127.0.0.1:7262,
 each up to 8 KiB of lines ``ew1 <model> <latency_ms> [b=<batch>] [x=<experiment>] [t=<epoch ms>]
 [#<tag>=<value>]...``; or HTTP ``POST /v1/timings`` with ``{"timings": [...]}``. Experiments start
-with ``POST /v1/experiments`` and end with ``POST /v1/experiments/<id>/end``.
+with ``POST /v1/experiments`` (``{"name", "warmup": {"calls": N} | {"ms": N}, ...}``), take scores
+with ``POST /v1/experiments/<id>/scores`` (``{"scores": [{"name", "value", "better"}]}``) and end
+with ``POST /v1/experiments/<id>/end``.
+
+Warm-up: ``experiment(..., warmup_calls=20)`` marks the first 20 timings of each model as warm-up
+(CUDA context, engine build, caches), ``experiment(..., warmup_ms=5000)`` those that end within 5 s
+of the start; the agent keeps them apart from the measured figures. Give one or neither; an invalid
+warm-up (not a positive whole number of calls up to 1,000,000, or of ms up to a day; both given) is
+refused like a bad ``params``: nothing is started and the id is None.
+
+Scores: ``score(name, value, better="higher"|"lower", experiment=...)`` reports a quality figure
+(top-1, mAP, WER, perplexity) of the experiment open now (the one ``experiment()`` started, else
+``EDGEWATCH_EXPERIMENT``), or of ``experiment=``. It goes over HTTP whatever the transport, at once
+and synchronously (so always before the experiment ends), and returns True when the agent took it.
+Names are 1-64 characters without control characters (free text: ``<``, ``=``, unicode travel as
+they are; showing them safely is the hub's job), values finite numbers (numpy scalars are fine).
+A score without an open experiment, an invalid one, or one the agent refused (an unknown or ended
+experiment) is dropped and counted in ``stats()``, never raised; a later score of the same name
+replaces the earlier one.
 
 What this module promises, and how:
 
@@ -30,7 +51,8 @@ What this module promises, and how:
 * It never blocks when the agent is down. UDP goes through a non-blocking socket; a full socket
   buffer or a refused datagram (``ECONNREFUSED``, which Linux reports on a *later* call) drops the
   lines and counts them. HTTP requests (experiments, and timings with ``transport="http"``) have
-  a short timeout (0.5 s) and failures are dropped and counted; after a failed timings request the
+  a short timeout (0.5 s) and failures are dropped and counted (so a ``score()`` or an experiment
+  start or end waits at most that long when the agent hangs); after a failed timings request the
   client waits a second before trying HTTP again. UDP is the transport for hot loops.
 * No background thread. ``record()`` appends a line to an in-process buffer (bounded: beyond
   ``max_pending`` = 10,000 lines the oldest are dropped and counted). The buffer is sent as one
@@ -68,6 +90,7 @@ import weakref
 __all__ = [
     "Client",
     "record",
+    "score",
     "timed",
     "experiment",
     "start_experiment",
@@ -80,6 +103,7 @@ __all__ = [
     "get_client",
     "MODEL_NAME_RE",
     "EXPERIMENT_ID_RE",
+    "SCORE_NAME_RE",
     "encode_line",
 ]
 
@@ -92,10 +116,14 @@ MAX_HTTP_BODY_BYTES = 900 * 1024
 MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9_.:/@+-]{1,128}$")
 EXPERIMENT_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# Score names: free text without control characters, 1-64 code points (as the agent counts them).
+SCORE_NAME_RE = re.compile(r"^[^\u0000-\u001f\u007f]{1,64}$")
 MAX_TAGS = 32
 MAX_TAG_VALUE = 256
 MAX_LATENCY_MS = 86400000.0
 MAX_BATCH = 1000000
+MAX_WARMUP_CALLS = 1000000
+MAX_WARMUP_MS = 86400000
 # A line that waited longer than this (ms) is sent with its own t=.
 STAMP_AFTER_MS = 250.0
 # After a failed HTTP timings request, HTTP is not tried again for this long (s).
@@ -117,7 +145,8 @@ def _env_port():
 
 
 def _valid_experiment(value):
-    return value if isinstance(value, str) and EXPERIMENT_ID_RE.match(value) else None
+    # fullmatch: "$" alone would let a trailing newline through.
+    return value if isinstance(value, str) and EXPERIMENT_ID_RE.fullmatch(value) else None
 
 
 def _format_latency(ms):
@@ -135,7 +164,7 @@ def _clean_tags(tags, for_udp):
         raise ValueError("too many tags")
     out = {}
     for key, value in items:
-        if not isinstance(key, str) or not TAG_KEY_RE.match(key):
+        if not isinstance(key, str) or not TAG_KEY_RE.fullmatch(key):
             raise ValueError("bad tag key")
         if isinstance(value, bool):
             text = "true" if value else "false"
@@ -150,6 +179,46 @@ def _clean_tags(tags, for_udp):
             raise ValueError("tag value too long")
         out[key] = text
     return out
+
+
+def _warmup(calls, ms):
+    """The wire's warm-up: None for none, or raises ValueError/TypeError when invalid."""
+    if calls is not None and ms is not None:
+        raise ValueError("warmup_calls or warmup_ms, not both")
+    if calls is not None:
+        if isinstance(calls, bool):
+            raise TypeError("bad warmup_calls")
+        calls = operator.index(calls)
+        if not 1 <= calls <= MAX_WARMUP_CALLS:
+            raise ValueError("bad warmup_calls")
+        return {"calls": calls}
+    if ms is not None:
+        if isinstance(ms, (bool, str, bytes)):
+            raise TypeError("bad warmup_ms")
+        ms = float(ms)
+        if not math.isfinite(ms):
+            raise ValueError("bad warmup_ms")
+        ms = int(round(ms))
+        if not 1 <= ms <= MAX_WARMUP_MS:
+            raise ValueError("bad warmup_ms")
+        return {"ms": ms}
+    return None
+
+
+def _score(name, value, better):
+    """One score as the wire wants it, or raises ValueError/TypeError/OverflowError when invalid."""
+    if not isinstance(name, str) or not SCORE_NAME_RE.fullmatch(name):
+        raise ValueError("bad score name")
+    if isinstance(value, (bool, str, bytes)):
+        raise TypeError("bad score value")
+    value = float(value)  # int, float, numpy and torch scalars, Decimal...
+    if not math.isfinite(value):
+        raise ValueError("bad score value")
+    if better is None:
+        better = "higher"
+    if better not in ("higher", "lower"):
+        raise ValueError("better is 'higher' or 'lower'")
+    return {"name": name, "value": value, "better": better}
 
 
 def encode_line(model, latency_ms, batch=None, experiment=None, t=None, tags=None):
@@ -227,7 +296,7 @@ class Client(object):
                 self._dropped += 1
             return
         try:
-            if not isinstance(model, str) or not MODEL_NAME_RE.match(model):
+            if not isinstance(model, str) or not MODEL_NAME_RE.fullmatch(model):
                 raise ValueError("bad model")
             if isinstance(latency_ms, bool):
                 raise ValueError("bad latency")
@@ -301,10 +370,66 @@ class Client(object):
         """Context manager and decorator that records the wall time of a block or function call."""
         return _Timed(model, batch, tags, self)
 
+    # ---- scores ----
+
+    def score(self, name, value, better="higher", experiment=_UNSET):
+        """Reports a quality score (top-1, WER...) of the open experiment, or of ``experiment``.
+
+        ``better`` is "higher" (default) or "lower". Sent over HTTP now (waits at most
+        ``timeout``); True when the agent took it. Never raises: without an experiment, invalid,
+        or refused, the score is dropped and counted in ``stats()``.
+        """
+        try:
+            return self._score(name, value, better, experiment)
+        except Exception:
+            try:
+                with self._lock:
+                    self._dropped += 1
+            except Exception:
+                pass
+            return False
+
+    def _score(self, name, value, better, experiment):
+        if self._closed:
+            with self._lock:
+                self._dropped += 1
+            return False
+        try:
+            score = _score(name, value, better)
+            if experiment is _UNSET:
+                exp_id = self.experiment
+            elif experiment is None:
+                exp_id = None
+            else:
+                exp_id = _valid_experiment(experiment)
+                if exp_id is None:
+                    raise ValueError("bad experiment")
+            body = json.dumps({"scores": [score]}, allow_nan=False).encode("utf-8")
+        except (ValueError, TypeError, OverflowError):
+            with self._lock:
+                self._dropped += 1
+                self._invalid += 1
+            return False
+        if exp_id is None:
+            # No experiment to attach it to.
+            with self._lock:
+                self._dropped += 1
+            return False
+        status, _ = self._post("/v1/experiments/%s/scores" % exp_id, body)
+        with self._lock:
+            if 200 <= status < 300:
+                self._sent += 1
+                return True
+            self._errors += 1
+            self._dropped += 1
+        return False
+
     # ---- experiments ----
 
-    def start_experiment(self, name, tags=None, params=None, model_bytes=None):
-        """Starts an experiment on the agent: its id, or None (agent down, or it refused). Never raises."""
+    def start_experiment(self, name, tags=None, params=None, model_bytes=None, warmup_calls=None, warmup_ms=None):
+        """Starts an experiment on the agent: its id, or None (agent down, it refused, or invalid
+        arguments). ``warmup_calls=N``: each model's first N timings are warm-up; ``warmup_ms=N``:
+        those ending within N ms of the start. Never raises."""
         try:
             if not isinstance(name, str) or not 1 <= len(name) <= 128 or self._closed:
                 return None
@@ -319,6 +444,9 @@ class Client(object):
                 if value < 0:
                     return None
                 body[key] = value
+            warmup = _warmup(warmup_calls, warmup_ms)
+            if warmup is not None:
+                body["warmup"] = warmup
             status, answer = self._post("/v1/experiments", json.dumps(body).encode("utf-8"))
             if not 200 <= status < 300 or not isinstance(answer, dict):
                 return None
@@ -346,7 +474,7 @@ class Client(object):
             return False
 
     @contextlib.contextmanager
-    def experiment_context(self, name, tags=None, params=None, model_bytes=None):
+    def experiment_context(self, name, tags=None, params=None, model_bytes=None, warmup_calls=None, warmup_ms=None):
         """``with client.experiment_context("name"):`` see module-level ``experiment()``."""
         inherited = _valid_experiment(os.environ.get("EDGEWATCH_EXPERIMENT"))
         if inherited is not None:
@@ -363,7 +491,7 @@ class Client(object):
                         if inherited in self._open:
                             self._open.remove(inherited)
             return
-        exp_id = self.start_experiment(name, tags, params, model_bytes)
+        exp_id = self.start_experiment(name, tags, params, model_bytes, warmup_calls, warmup_ms)
         if exp_id is None:
             yield None
             return
@@ -386,7 +514,8 @@ class Client(object):
             pass
 
     def stats(self):
-        """{'sent', 'dropped', 'errors', 'invalid', 'pending'} (counts of timings; errors: failed sends)."""
+        """{'sent', 'dropped', 'errors', 'invalid', 'pending'}: counts of timings and scores (pending:
+        timings only; errors: failed sends)."""
         try:
             with self._lock:
                 self._poll_refused()
@@ -396,7 +525,7 @@ class Client(object):
             return {"sent": 0, "dropped": 0, "errors": 0, "invalid": 0, "pending": 0}
 
     def dropped(self):
-        """Timings that will never reach the agent (invalid, over the bound, refused, failed)."""
+        """Timings and scores that will never reach the agent (invalid, over the bound, refused, failed)."""
         return self.stats()["dropped"]
 
     def close(self):
@@ -648,15 +777,27 @@ def timed(model, batch=None, tags=None):
     return _Timed(model, batch, tags, None)
 
 
-def experiment(name, tags=None, params=None, model_bytes=None):
-    """``with experiment("int8 vs fp32", params=..., model_bytes=...) as exp_id:`` starts an
-    experiment (exp_id is None when the agent is down), tags the timings recorded inside, and ends
-    it on exit. Reuses ``EDGEWATCH_EXPERIMENT`` when that is set, without starting or ending."""
-    return get_client().experiment_context(name, tags, params, model_bytes)
+def score(name, value, better="higher", experiment=_UNSET):
+    """``score("top1", 0.912)``, ``score("WER", 7.3, better="lower")``: a quality score of the open
+    experiment (or of ``experiment=<id>``) on the default client. True when the agent took it;
+    never raises (dropped and counted without an experiment or when invalid)."""
+    try:
+        return get_client().score(name, value, better=better, experiment=experiment)
+    except Exception:
+        return False
 
 
-def start_experiment(name, tags=None, params=None, model_bytes=None):
-    return get_client().start_experiment(name, tags, params, model_bytes)
+def experiment(name, tags=None, params=None, model_bytes=None, warmup_calls=None, warmup_ms=None):
+    """``with experiment("int8 vs fp32", params=..., model_bytes=..., warmup_calls=20) as exp_id:``
+    starts an experiment (exp_id is None when the agent is down or an argument is invalid), tags
+    the timings recorded inside, takes its ``score()`` calls, and ends it on exit. Warm-up: the
+    first ``warmup_calls`` timings of each model, or those within ``warmup_ms`` of the start (one
+    or neither). Reuses ``EDGEWATCH_EXPERIMENT`` when that is set, without starting or ending."""
+    return get_client().experiment_context(name, tags, params, model_bytes, warmup_calls, warmup_ms)
+
+
+def start_experiment(name, tags=None, params=None, model_bytes=None, warmup_calls=None, warmup_ms=None):
+    return get_client().start_experiment(name, tags, params, model_bytes, warmup_calls, warmup_ms)
 
 
 def end_experiment(exp_id):

@@ -81,7 +81,7 @@ describe('InferenceAggregator', () => {
     }
   });
 
-  it('seals a second only once it has ended plus 250 ms, and drops (and counts) timings that arrive after', () => {
+  it('seals a second once it has ended plus 250 ms, and still counts timings that arrive after (a further aggregate)', () => {
     const agg = new InferenceAggregator();
     agg.timing({ model: 'm', latencyMs: 1 }, T0 + 100);
     expect(agg.drain(T0 + 999).aggregates).toEqual([]);
@@ -91,11 +91,30 @@ describe('InferenceAggregator', () => {
     const sealed = agg.drain(T0 + 1250);
     expect(sealed.aggregates).toEqual([expect.objectContaining({ t: T0, count: 2 })]);
     expect(sealed.metrics['infer.m.rate']).toBe(2);
-    // Too late now.
-    agg.timing({ model: 'm', latencyMs: 3, t: T0 + 950 }, T0 + 1300);
-    expect(agg.stats().dropped.late).toBe(1);
-    expect(agg.dropped).toBe(1);
+    // After sealing (an SDK flushing its last lines at exit): a second aggregate for that second.
+    agg.timing({ model: 'm', latencyMs: 3, t: T0 + 950 }, T0 + 2700);
+    const late = agg.drain(T0 + 3000);
+    expect(late.aggregates).toEqual([expect.objectContaining({ t: T0, count: 1, sum: 3 })]);
+    expect(agg.stats().late).toBe(1);
+    expect(agg.dropped).toBe(0);
+    expect(late.metrics['inference.dropped']).toBeUndefined();
     expect(agg.drain(T0 + 5000).aggregates).toEqual([]);
+  });
+
+  it('counts every drop over a bound in inference.dropped on the next drain, and on the experiment', () => {
+    const agg = new InferenceAggregator({ maxOpenSeconds: 2 });
+    const { id } = agg.startExperiment({ name: 'e' }, T0);
+    agg.timing({ model: 'm', latencyMs: 1, t: T0 + 100, experiment: id }, T0 + 100);
+    agg.timing({ model: 'm', latencyMs: 1, t: T0 + 1100, experiment: id }, T0 + 1100);
+    agg.timing({ model: 'm', latencyMs: 1, t: T0 + 2100, experiment: id }, T0 + 2100); // a third open second: over the bound
+    agg.timing({ model: 'm', latencyMs: 1, t: T0 + 2200 }, T0 + 2200);
+    expect(agg.stats().dropped).toEqual({ overflow: 2, stale: 0 });
+    const first = agg.drain(T0 + 2300);
+    expect(first.metrics['inference.dropped']).toBe(2);
+    expect(agg.drain(T0 + 2400).metrics['inference.dropped']).toBeUndefined();
+    const ended = agg.endExperiment(id, T0 + 2500)!;
+    expect(ended.summary).toMatchObject({ inferences: 2, dropped: 1 });
+    expect(agg.drain(T0 + 2600).experiments).toEqual([expect.objectContaining({ id, end: T0 + 2500, dropped: 1 })]);
   });
 
   it('trusts a timing\'s t from an hour before the agent clock to a second after, and uses the receive time beyond', () => {
@@ -111,9 +130,10 @@ describe('InferenceAggregator', () => {
       [0, 1],
       [1000, 2 + 3 + 4 + 5],
     ]);
-    // Within the hour, so trusted, but that second was handed out long ago.
+    // Within the hour, so trusted: filed under its own second although that was handed out long ago.
     agg.timing({ model: 'm', latencyMs: 6, t: at + 1500 - 3_600_000 }, at + 1500);
-    expect(agg.stats().dropped).toEqual({ late: 1, overflow: 0, stale: 0 });
+    expect(agg.drain(T0 + 2750).aggregates).toEqual([expect.objectContaining({ t: at + 1000 - 3_600_000, sum: 6 })]);
+    expect(agg.stats().dropped).toEqual({ overflow: 0, stale: 0 });
   });
 
   it('gives infer.* metrics for the last complete second only, on the drain that seals it', () => {
@@ -182,17 +202,17 @@ describe('InferenceAggregator', () => {
     const first = b.drain(T0 + 100).experiments;
     expect(first).toEqual([{ id: x.id, name: 'int8', tags: { quant: 'int8' }, params: 11_689_512, modelBytes: 12_000_000, start: T0 + 5 }]);
     expect(b.drain(T0 + 200).experiments).toEqual([]);
-    expect(b.endExperiment(x.id, T0 + 9000)).toEqual({ id: x.id, end: T0 + 9000 });
+    expect(b.endExperiment(x.id, T0 + 9000)).toEqual({ id: x.id, end: T0 + 9000, summary: expect.objectContaining({ inferences: 0, durationMs: 8995 }) });
     expect(b.endExperiment(x.id, T0 + 9001)).toBeNull();
     expect(b.endExperiment('x-unknown', T0 + 9001)).toBeNull();
-    expect(b.drain(T0 + 9100).experiments).toEqual([{ ...first[0], end: T0 + 9000 }]);
+    expect(b.drain(T0 + 9100).experiments).toEqual([{ ...first[0], end: T0 + 9000, dropped: 0 }]);
     expect(b.drain(T0 + 9200).experiments).toEqual([]);
 
     // Started and ended between two drains: one event carrying both.
     const y = b.startExperiment({ name: 'quick' }, T0 + 10_000);
     b.endExperiment(y.id, T0 + 10_050);
     const events = b.drain(T0 + 10_100).experiments;
-    expect(events).toEqual([{ id: y.id, name: 'quick', start: T0 + 10_000, end: T0 + 10_050 }]);
+    expect(events).toEqual([{ id: y.id, name: 'quick', start: T0 + 10_000, end: T0 + 10_050, dropped: 0 }]);
     for (const e of events) expect(ExperimentEventSchema.safeParse(e).success).toBe(true);
   });
 
@@ -205,7 +225,8 @@ describe('InferenceAggregator', () => {
     const drain = agg.drain(T0 + 1250);
     expect(drain.aggregates).toHaveLength(256);
     // A sample carrying it all stays within the protocol's caps (256 aggregates, 2000 values).
-    expect(Object.keys(drain.metrics)).toHaveLength(64 * 6);
+    expect(Object.keys(drain.metrics)).toHaveLength(64 * 6 + 1);
+    expect(drain.metrics['inference.dropped']).toBe(44);
     expect(SampleSchema.safeParse({ t: T0 + 1250, m: drain.metrics, i: drain.aggregates }).success).toBe(true);
     expect(agg.stats().metricsSkipped).toBe(256 - 64);
 
@@ -250,5 +271,75 @@ describe('InferenceAggregator', () => {
     agg.drain(back + 20);
     agg.timing({ model: 'm', latencyMs: 2 }, back + 30);
     expect(agg.drain(back + 1300).aggregates).toEqual([expect.objectContaining({ t: back, count: 1, sum: 2 })]);
+  });
+
+  it('keeps an experiment\'s first N calls per model apart as warm-up, and reports the first call always', () => {
+    const agg = new InferenceAggregator();
+    const { id } = agg.startExperiment({ name: 'cold', warmup: { calls: 3 } }, T0);
+    const latencies = [500, 40, 30, 2, 2, 3, 2];
+    latencies.forEach((ms, k) => agg.timing({ model: 'm', latencyMs: ms, experiment: id }, T0 + 10 + k));
+    agg.timing({ model: 'other', latencyMs: 9, experiment: id }, T0 + 20); // its own first call: warm-up too
+    const { aggregates, experiments } = agg.drain(T0 + 1250);
+    const warm = aggregates.filter((a) => a.warmup);
+    const measured = aggregates.filter((a) => !a.warmup);
+    expect(warm.map((a) => [a.model, a.count, a.sum])).toEqual([
+      ['m', 3, 570],
+      ['other', 1, 9],
+    ]);
+    expect(measured.map((a) => [a.model, a.count, a.sum])).toEqual([['m', 4, 9]]);
+    for (const a of aggregates) expect(InferenceAggregateSchema.safeParse(a).success).toBe(true);
+    expect(experiments).toEqual([expect.objectContaining({ id, warmup: { calls: 3 }, firstCallMs: 500 })]);
+    const { summary } = agg.endExperiment(id, T0 + 2000)!;
+    expect(summary).toMatchObject({ inferences: 8, firstCallMs: 500, measured: { count: 4, max: 3 }, warmup: { count: 4, max: 500 } });
+  });
+
+  it('takes warm-up by duration from the experiment start, and none without a warm-up', () => {
+    const agg = new InferenceAggregator();
+    const timed = agg.startExperiment({ name: 'by-time', warmup: { ms: 500 } }, T0);
+    const plain = agg.startExperiment({ name: 'plain' }, T0);
+    for (const at of [T0 + 100, T0 + 499, T0 + 500, T0 + 900]) {
+      agg.timing({ model: 'm', latencyMs: 1, experiment: timed.id, t: at }, at);
+      agg.timing({ model: 'm', latencyMs: 1, experiment: plain.id, t: at }, at);
+    }
+    const all = agg.drain(T0 + 1250).aggregates;
+    const count = (x: string, warm: boolean) => all.filter((a) => a.experiment === x && !!a.warmup === warm).reduce((n, a) => n + a.count, 0);
+    expect([count(timed.id, true), count(timed.id, false), count(plain.id, true), count(plain.id, false)]).toEqual([2, 2, 0, 4]);
+    expect(agg.endExperiment(plain.id, T0 + 2000)!.summary).toMatchObject({ firstCallMs: 1, warmup: { count: 0, p50: null }, measured: { count: 4 } });
+  });
+
+  it('keeps the latest score of each name for an open experiment, refuses ended ones, and sends them on the next event', () => {
+    const agg = new InferenceAggregator();
+    const { id } = agg.startExperiment({ name: 's' }, T0);
+    agg.drain(T0 + 10);
+    expect(agg.scoreExperiment(id, [{ name: 'top1', value: 0.9, better: 'higher' }, { name: 'wer', value: 0.2, better: 'lower' }])).toBe(true);
+    expect(agg.scoreExperiment(id, [{ name: 'top1', value: 0.91, better: 'higher' }])).toBe(true);
+    expect(agg.drain(T0 + 20).experiments).toEqual([
+      expect.objectContaining({ id, scores: [{ name: 'top1', value: 0.91, better: 'higher' }, { name: 'wer', value: 0.2, better: 'lower' }] }),
+    ]);
+    const many = Array.from({ length: 40 }, (_, k) => ({ name: `s${k}`, value: k, better: 'higher' as const }));
+    agg.scoreExperiment(id, many);
+    const { summary } = agg.endExperiment(id, T0 + 30)!;
+    expect(summary.scores).toHaveLength(32);
+    expect(agg.scoreExperiment(id, [{ name: 'late', value: 1, better: 'higher' }])).toBe(false);
+    expect(agg.scoreExperiment('x-nope', [{ name: 'late', value: 1, better: 'higher' }])).toBe(false);
+    for (const e of agg.drain(T0 + 40).experiments) expect(ExperimentEventSchema.safeParse(e).success).toBe(true);
+  });
+
+  it('sends the run conditions in a later event once read, also when the experiment ended first', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const agg = new InferenceAggregator({}, async () => {
+      await gate;
+      return { kernel: '6.1.0-test', cpuGovernor: 'performance' };
+    });
+    const { id } = agg.startExperiment({ name: 'c' }, T0);
+    expect(agg.drain(T0 + 10).experiments).toEqual([expect.not.objectContaining({ conditions: expect.anything() })]);
+    agg.endExperiment(id, T0 + 20);
+    expect(agg.drain(T0 + 30).experiments).toEqual([expect.objectContaining({ id, end: T0 + 20 })]);
+    release();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(agg.drain(T0 + 40).experiments).toEqual([
+      expect.objectContaining({ id, end: T0 + 20, conditions: { kernel: '6.1.0-test', cpuGovernor: 'performance' } }),
+    ]);
   });
 });

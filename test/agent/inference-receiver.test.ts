@@ -5,13 +5,27 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startInferenceReceiver, MAX_BODY_BYTES, type InferenceReceiver, type InferenceSink } from '../../agent/inference/receiver.js';
-import type { ExperimentStart, Timing } from '../../shared/inference.js';
+import type { ExperimentEndSummary, ExperimentStart, Score, Timing } from '../../shared/inference.js';
 import { silentLogger } from '../../shared/log.js';
 import { eventually } from '../helpers/processes.js';
 
+const digest = (count: number): ExperimentEndSummary['measured'] => ({
+  count,
+  mean: count ? 1 : null,
+  p50: count ? 1 : null,
+  p90: count ? 1 : null,
+  p95: count ? 1 : null,
+  p99: count ? 1 : null,
+  min: count ? 1 : null,
+  max: count ? 1 : null,
+  stdev: count ? 0 : null,
+});
+
+/** A stand-in for the aggregator: records what the receiver hands it (the receiver is under test). */
 class RecordingSink implements InferenceSink {
   readonly timings: { t: Timing; receivedAt: number }[] = [];
   readonly started: { s: ExperimentStart; at: number }[] = [];
+  readonly scored: { id: string; scores: readonly Score[] }[] = [];
   private readonly open = new Set<string>();
   private n = 0;
   timing(t: Timing, receivedAt: number): void {
@@ -23,8 +37,15 @@ class RecordingSink implements InferenceSink {
     this.open.add(id);
     return { id, start: at };
   }
-  endExperiment(id: string, at: number): { id: string; end: number } | null {
-    return this.open.delete(id) ? { id, end: at } : null;
+  endExperiment(id: string, at: number): { id: string; end: number; summary: ExperimentEndSummary } | null {
+    if (!this.open.delete(id)) return null;
+    const summary: ExperimentEndSummary = { inferences: 3, items: 3, durationMs: 1000, measured: digest(2), warmup: digest(1), firstCallMs: 1, dropped: 0, scores: [{ name: 'top1', value: 0.5, better: 'higher' }] };
+    return { id, end: at, summary };
+  }
+  scoreExperiment(id: string, scores: readonly Score[]): boolean {
+    if (!this.open.has(id)) return false;
+    this.scored.push({ id, scores });
+    return true;
   }
 }
 
@@ -163,7 +184,14 @@ describe('inference receiver', () => {
     expect(Math.abs(sink.started[0]!.at - Date.now())).toBeLessThan(5000);
 
     const end = await post('/v1/experiments/x-test-1/end', {});
-    expect(end).toEqual({ status: 200, body: { id: 'x-test-1', end: expect.any(Number) } });
+    expect(end).toEqual({
+      status: 200,
+      body: {
+        id: 'x-test-1',
+        end: expect.any(Number),
+        summary: { inferences: 3, items: 3, durationMs: 1000, measured: digest(2), warmup: digest(1), firstCallMs: 1, dropped: 0, scores: [{ name: 'top1', value: 0.5, better: 'higher' }] },
+      },
+    });
     const again = await post('/v1/experiments/x-test-1/end', {});
     expect(again.status).toBe(404);
     expect(again.body.error).toMatch(/no open experiment with id "x-test-1"/);
@@ -175,6 +203,112 @@ describe('inference receiver', () => {
     expect((await post('/v1/experiments', { name: 'x', params: -1 })).body.error).toMatch(/params/);
     expect((await post('/v1/experiments/bad%20id/end', {})).status).toBe(400);
     expect((await post('/v1/experiments/bad%E0%A4%A/end', {})).status).toBe(400);
+  });
+
+  it('passes a warm-up of an experiment start through, and refuses a bad one', async () => {
+    expect((await post('/v1/experiments', { name: 'a', warmup: { calls: 20 } })).status).toBe(201);
+    expect((await post('/v1/experiments', { name: 'b', warmup: { ms: 5000 } })).status).toBe(201);
+    expect(sink.started.map((x) => x.s.warmup)).toEqual([{ calls: 20 }, { ms: 5000 }]);
+    for (const warmup of [{ calls: 0 }, { calls: 1.5 }, { ms: -1 }, { calls: 1, ms: 1 }, { seconds: 5 }, 20, '5s']) {
+      const res = await post('/v1/experiments', { name: 'bad', warmup });
+      expect(res.status, JSON.stringify(warmup)).toBe(400);
+      expect(res.body.error).toMatch(/^invalid request: warmup/);
+    }
+    expect(sink.started).toHaveLength(2);
+  });
+
+  describe('scores', () => {
+    const open = async (): Promise<string> => (await post('/v1/experiments', { name: 'scored' })).body.id as string;
+
+    it('takes scores of an open experiment with 200 and the count, better defaulting to higher', async () => {
+      const id = await open();
+      const hostile = ['<img src=x onerror=alert(1)>', '=HYPERLINK("http://evil.example","x")', 'top-1 (ImageNet) — 精度 ✓ 🚀', '"quoted" \\ back'];
+      const res = await post(`/v1/experiments/${id}/scores`, {
+        scores: [{ name: 'top1', value: 0.912 }, { name: 'WER', value: 7.25, better: 'lower' }, ...hostile.map((name, i) => ({ name, value: -(i + 1), better: 'higher' }))],
+      });
+      expect(res).toEqual({ status: 200, body: { id, scores: 6 } });
+      expect(sink.scored).toEqual([
+        {
+          id,
+          scores: [
+            { name: 'top1', value: 0.912, better: 'higher' },
+            { name: 'WER', value: 7.25, better: 'lower' },
+            ...hostile.map((name, i) => ({ name, value: -(i + 1), better: 'higher' })),
+          ],
+        },
+      ]);
+      // The biggest batch, and a second one (replacing is the sink's business).
+      const many = Array.from({ length: 32 }, (_, i) => ({ name: `s${i}`, value: i * 1e300 }));
+      expect(await post(`/v1/experiments/${id}/scores`, { scores: many })).toEqual({ status: 200, body: { id, scores: 32 } });
+      expect(sink.scored).toHaveLength(2);
+      expect(receiver.stats().rejected).toBe(0);
+    });
+
+    it('answers 400 naming the bad field, takes none of the batch and counts it', async () => {
+      const id = await open();
+      const cases: [unknown, RegExp][] = [
+        [{ scores: [{ name: 'ok', value: 1 }, { name: 'huge', value: '1e999' }] }, /^invalid scores: scores\.1\.value: .*expected number, received string/],
+        ['{"scores": [{"name": "inf", "value": 1e999}]}', /scores\.0\.value/],
+        ['{"scores": [{"name": "ninf", "value": -1e999}]}', /scores\.0\.value/],
+        [{ scores: [{ name: 'nan', value: 'NaN' }] }, /scores\.0\.value/],
+        [{ scores: [{ name: 'null', value: null }] }, /scores\.0\.value/],
+        [{ scores: [{ name: 'top1', value: 1, better: 'more' }] }, /scores\.0\.better: .*"higher"\|"lower"/],
+        [{ scores: [{ name: 'top1', value: 1, better: 'Higher' }] }, /scores\.0\.better/],
+        [{ scores: [{ name: 'tab\there', value: 1 }] }, /scores\.0\.name: score names are 1–64 characters without control characters/],
+        [{ scores: [{ name: 'new\nline', value: 1 }] }, /scores\.0\.name/],
+        [{ scores: [{ name: 'nul\u0000', value: 1 }] }, /scores\.0\.name/],
+        [{ scores: [{ name: 'del\u007f', value: 1 }] }, /scores\.0\.name/],
+        [{ scores: [{ name: '', value: 1 }] }, /scores\.0\.name/],
+        [{ scores: [{ name: 'x'.repeat(65), value: 1 }] }, /scores\.0\.name/],
+        [{ scores: [{ value: 1 }] }, /scores\.0\.name/],
+        [{ scores: Array.from({ length: 33 }, (_, i) => ({ name: `s${i}`, value: i })) }, /scores: Too big: .*<=32/],
+        [{ scores: [] }, /scores: Too small: .*>=1/],
+        [{ score: { name: 'top1', value: 1 } }, /scores: .*expected array/],
+        [[{ name: 'top1', value: 1 }], /\(body\): .*expected object/],
+      ];
+      for (const [body, error] of cases) {
+        const res = await post(`/v1/experiments/${id}/scores`, body);
+        expect(res.status, JSON.stringify(body)).toBe(400);
+        expect(res.body.error, JSON.stringify(body)).toMatch(error);
+      }
+      // Not JSON, empty: the same 400s as for timings.
+      expect((await post(`/v1/experiments/${id}/scores`, '{"scores": [')).body.error).toMatch(/not JSON/);
+      expect((await post(`/v1/experiments/${id}/scores`, '')).status).toBe(400);
+      // 64 characters are fine, counted as code points (an emoji is two UTF-16 units).
+      expect((await post(`/v1/experiments/${id}/scores`, { scores: [{ name: '🚀'.repeat(64), value: 1 }] })).status).toBe(200);
+      expect(sink.scored).toEqual([{ id, scores: [{ name: '🚀'.repeat(64), value: 1, better: 'higher' }] }]);
+      // One per score sent (2 in the first batch, 33 in the long one), at least one per request.
+      expect(receiver.stats().rejected).toBe(2 + 13 + 33 + 3 + 2);
+      expect(receiver.stats().accepted).toBe(0);
+    });
+
+    it('answers 404 for an unknown or ended experiment, saying scores go in while it runs', async () => {
+      const unknown = await post('/v1/experiments/never-started/scores', { scores: [{ name: 'top1', value: 1 }] });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error).toMatch(/no open experiment with id "never-started": it is unknown .* or has already ended; send scores while the experiment runs/);
+      const id = await open();
+      expect((await post(`/v1/experiments/${id}/end`, {})).status).toBe(200);
+      const ended = await post(`/v1/experiments/${id}/scores`, { scores: [{ name: 'top1', value: 1 }] });
+      expect(ended.status).toBe(404);
+      expect(ended.body.error).toMatch(/already ended/);
+      expect(sink.scored).toEqual([]);
+      // A bad id is the sender's mistake; a wrong method is 405.
+      expect((await post('/v1/experiments/bad%20id/scores', { scores: [{ name: 'top1', value: 1 }] })).status).toBe(400);
+      expect((await post('/v1/experiments/bad%E0%A4%A/scores', { scores: [{ name: 'top1', value: 1 }] })).status).toBe(400);
+      expect((await fetch(`${base}/v1/experiments/${id}/scores`)).status).toBe(405);
+    });
+
+    it('answers 413 to a scores body over 1 MiB and a sink that throws with 500, and keeps serving', async () => {
+      const id = await open();
+      const big = JSON.stringify({ scores: [{ name: 'top1', value: 1 }] }).padEnd(MAX_BODY_BYTES + 10, ' ');
+      expect((await post(`/v1/experiments/${id}/scores`, big)).status).toBe(413);
+      sink.scoreExperiment = () => {
+        throw new Error('sink broke');
+      };
+      const broken = await post(`/v1/experiments/${id}/scores`, { scores: [{ name: 'top1', value: 1 }] });
+      expect(broken).toEqual({ status: 500, body: { error: 'internal error: sink broke' } });
+      expect((await fetch(`${base}/v1/health`)).status).toBe(200);
+    });
   });
 
   it('answers health with the counters, unknown routes with 404 JSON and wrong methods with 405', async () => {

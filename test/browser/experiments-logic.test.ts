@@ -1,9 +1,13 @@
 // The experiments UI's pure logic, without a browser: number formats (×, J/mJ, counts), bands
-// on the time charts, the comparison table's rows, repeats, the inference charts' plan and
-// the new hash routes.
+// on the time charts, the comparison table's rows, repeats, the compare page's headline,
+// notes, score rows and Pareto front, the inference charts' plan and the new hash routes.
 import { describe, expect, it } from 'vitest';
-import type { ComparisonResponse, ExperimentStats, RepeatGroup } from '../../shared/live.js';
+import type { RepeatGroup, TrialSummary } from '../../shared/live.js';
+import { comparison, estimate, experimentStats as stats, repeatGroup as group, trialSummary } from '../helpers/comparison-fixtures.js';
 import { planPage } from '../../dashboard/web/src/chart-plan.js';
+import { conditionRows, formatScore, formatScoreDelta, isFractionScore, scoreRows } from '../../dashboard/web/src/compare-rows-extra.js';
+import { compareNotes, estimateLines, formatEstimate, formatP, formatRatioEstimate, headlines, headlineSentence, trialP50s, WARMUP_INCLUDED } from '../../dashboard/web/src/compare-summary.js';
+import { markerRadius, paretoChoices, paretoFront, paretoPlot } from '../../dashboard/web/src/pareto.js';
 import {
   bandColor,
   compareApiUrl,
@@ -101,56 +105,8 @@ describe('experiment bands', () => {
   });
 });
 
-function stats(id: string, over: Partial<ExperimentStats>): ExperimentStats {
-  return {
-    id,
-    deviceId: 'dev',
-    deviceName: 'dev',
-    name: id,
-    tags: {},
-    params: null,
-    modelBytes: null,
-    start: 0,
-    end: 1000,
-    models: [],
-    inferences: 100,
-    running: false,
-    items: 100,
-    durationS: 10,
-    inferencesPerS: 10,
-    itemsPerS: 10,
-    latencySource: 'experiment',
-    latencyMeanMs: null,
-    latencyP50Ms: null,
-    latencyP90Ms: null,
-    latencyP99Ms: null,
-    latencyMaxMs: null,
-    latencyStdevMs: null,
-    cpuUtilMean: null,
-    cpuUtilPeak: null,
-    gpuUtilMean: null,
-    gpuUtilPeak: null,
-    memUsedPeakBytes: null,
-    powerSource: null,
-    powerMetrics: [],
-    powerMeanW: null,
-    powerPeakW: null,
-    energyJ: null,
-    energyPerInferenceJ: null,
-    tempPeakC: null,
-    throttled: null,
-    speedupP50: null,
-    speedupMean: null,
-    compressionParams: null,
-    spaceSavingParams: null,
-    compressionBytes: null,
-    spaceSavingBytes: null,
-    ...over,
-  };
-}
-
 describe('comparison rows', () => {
-  const res: ComparisonResponse = {
+  const res = comparison({
     baseline: 'fp32',
     experiments: [
       stats('fp32', { latencyP50Ms: 20, energyPerInferenceJ: 0.05, params: 11_689_512, powerSource: 'board', powerMeanW: 5, speedupP50: 1, compressionParams: 1, spaceSavingParams: 0 }),
@@ -166,12 +122,11 @@ describe('comparison rows', () => {
         throttled: true,
       }),
     ],
-    groups: [],
-  };
+  });
   const rows = compareRows(res);
   const row = (key: string) => rows.find((r) => r.key === key);
 
-  it('puts the versus-baseline rows first, the baseline marked, ratios as × and savings as %', () => {
+  it('puts the versus-baseline rows first, the baseline marked, ratios and savings as ×', () => {
     expect(rows[0]!.section).toBe('Versus baseline');
     expect(row('speedupP50')!.cells.map((c) => [c.text, c.tone])).toEqual([
       ['baseline', 'baseline'],
@@ -179,7 +134,9 @@ describe('comparison rows', () => {
     ]);
     expect(row('speedupP50')!.emphasis).toBe('speedup');
     expect(row('compressionParams')!.cells[1]!.text).toBe('4.00×');
-    expect(row('spaceSavingParams')!.cells[1]!.text).toBe('300 %');
+    // β as the API gives it, a ratio: one unit everywhere, not "300 %".
+    expect(row('spaceSavingParams')!.cells[1]!.text).toBe('3.00×');
+    expect(row('spaceSavingParams')!.cells[1]!.tone).toBe('good');
     // No experiment has a mean speedup or byte figures: no rows.
     expect(row('speedupMean')).toBeUndefined();
     expect(row('compressionBytes')).toBeUndefined();
@@ -194,7 +151,7 @@ describe('comparison rows', () => {
     expect(energy.emphasis).toBe('energy');
     expect(energy.cells.map((c) => c.text)).toEqual(['50.0 mJ', '20.0 mJ']);
     expect(energy.cells[1]!.tone).toBe('good');
-    expect(row('powerMeanW')!.cells[0]!.sub).toBe('board input');
+    expect(row('powerSource')!.cells.map((c) => c.text)).toEqual(['board input', 'board input']);
     expect(row('throttled')!.cells.map((c) => [c.text, c.tone])).toEqual([
       ['—', undefined],
       ['yes', 'bad'],
@@ -213,6 +170,249 @@ describe('comparison rows', () => {
       ['latencyP50Ms', '8.2 ms ± 310 µs'],
       ['energyPerInferenceJ', '21.0 mJ ± 1.20 mJ'],
     ]);
+  });
+});
+
+/** A group's trials as the headline tests read them: a p50 of 8.1 [7.9–8.3] ms, CoV 1.2 %. */
+function trials(over: Partial<TrialSummary>): TrialSummary {
+  return trialSummary({ latencyP50Ms: estimate(8.1, 7.9, 8.3), cov: 0.012, ...over });
+}
+
+describe('compare headline', () => {
+  const base = group('fp32', ['f1', 'f2', 'f3', 'f4', 'f5'], trials({ latencyP50Ms: { value: 16.3, lo: 16.1, hi: 16.6 } }));
+
+  it('says faster with δ, its interval, p and the trial counts', () => {
+    const t = trials({ versusBaseline: { speedup: { value: 2.0132, lo: 1.9619, hi: 2.0511 }, pValue: 0.0079, verdict: 'faster' }, verdict: 'faster' });
+    expect(headlineSentence(t, 5)).toBe('δ = 2.01× [1.96–2.05] faster (p = 0.008, 5 vs 5 trials)');
+    const lines = headlines({ baseline: 'f1', groups: [base, group('int8', ['i1', 'i2', 'i3', 'i4', 'i5'], t)] });
+    expect(lines.map((l) => [l.group, l.verdict, l.text])).toEqual([
+      ['fp32', 'baseline', 'baseline (5 trials)'],
+      ['int8', 'faster', 'δ = 2.01× [1.96–2.05] faster (p = 0.008, 5 vs 5 trials)'],
+    ]);
+    expect(lines[1]!.detail).toBe('median p50 8.1 [7.9–8.3] ms · trial-to-trial CoV 1.2 %');
+  });
+
+  it('says slower, and "no measurable difference" with δ when the interval spans 1×', () => {
+    const slower = trials({ n: 3, versusBaseline: { speedup: { value: 0.52, lo: 0.5, hi: 0.55 }, pValue: 0.0004, verdict: 'slower' }, verdict: 'slower' });
+    expect(headlineSentence(slower, 5)).toBe('δ = 0.52× [0.50–0.55] slower (p < 0.001, 3 vs 5 trials)');
+    const same = trials({ versusBaseline: { speedup: { value: 1.0104, lo: 0.97, hi: 1.05 }, pValue: 0.41, verdict: 'no measurable difference' }, verdict: 'no measurable difference' });
+    expect(headlineSentence(same, 5)).toBe('no measurable difference (δ 1.01× [0.97–1.05])');
+    const [, line] = headlines({ baseline: 'f1', groups: [base, group('prune', ['p1', 'p2', 'p3', 'p4', 'p5'], same)] });
+    expect(line!.detail).toContain('p = 0.41, 5 vs 5 trials');
+  });
+
+  it('carries the group warnings and skips groups without two trials', () => {
+    const warned = trials({
+      n: 2,
+      cov: 0.21,
+      versusBaseline: { speedup: { value: 1.4, lo: 0.9, hi: 2.1 }, pValue: 0.33, verdict: 'no measurable difference' },
+      verdict: 'no measurable difference',
+      warnings: ['High spread between trials (CoV 21 %): pin the clocks.', 'Only 2 trials: run 5 or more for a test.'],
+    });
+    const lines = headlines({ baseline: 'f1', groups: [base, group('single', ['s1'], null), group('noisy', ['n1', 'n2'], warned)] });
+    expect(lines.map((l) => l.group)).toEqual(['fp32', 'noisy']);
+    expect(lines[1]!.warnings).toEqual(warned.warnings);
+    expect(headlines({ baseline: 'a', groups: [] })).toEqual([]);
+  });
+
+  it('formats ratios, figures with intervals and p-values', () => {
+    expect(formatRatioEstimate({ value: 12.34, lo: 11.2, hi: 13.05 })).toBe('12.3× [11.2–13.1]');
+    expect(formatEstimate({ value: 8.1, lo: 7.9, hi: 8.3 }, (v) => `${v.toFixed(1)} ms`)).toBe('8.1 [7.9–8.3] ms');
+    expect(formatEstimate({ value: 0.98, lo: 0.95, hi: 1.2 }, (v) => (v < 1 ? `${Math.round(v * 1000)} µs` : `${v.toFixed(1)} ms`))).toBe('980 µs [950 µs–1.2 ms]');
+    expect(formatP(0.0079)).toBe('0.008');
+    expect(formatP(0.41)).toBe('0.41');
+    expect(formatP(0.0476)).toBe('0.048');
+    expect(formatP(0.00001)).toBe('< 0.001');
+    const t = trials({ versusBaseline: { speedup: { value: 2, lo: 1.9, hi: 2.1 }, pValue: 0.008, verdict: 'faster' } });
+    expect(estimateLines(t).map((l) => [l.key, l.text])).toEqual([
+      ['latencyP50Ms', '8.1 [7.9–8.3] ms'],
+      ['cov', '1.2 %'],
+      ['versusBaseline', '2.00× [1.90–2.10], p = 0.008'],
+    ]);
+  });
+
+  it('lists each trial p50 of a group', () => {
+    const exps = [stats('a', { latencyP50Ms: 8.1 }), stats('b', { latencyP50Ms: null }), stats('c', { latencyP50Ms: 7.9 })];
+    expect(trialP50s(exps, { ids: ['a', 'b', 'c', 'gone'] })).toEqual([
+      { id: 'a', p50: 8.1 },
+      { id: 'c', p50: 7.9 },
+    ]);
+  });
+});
+
+describe('compare notes', () => {
+  it('says first calls are included by default, and defers to the hub where it spoke', () => {
+    const exps = [stats('a', { powerSource: 'board', energyJ: 5 }), stats('b', { powerSource: 'board', energyJ: 4 })];
+    expect(compareNotes({ experiments: exps, notes: [] })).toEqual([WARMUP_INCLUDED]);
+    expect(WARMUP_INCLUDED).toBe('First calls are included in the figures; use --warmup to exclude them.');
+    expect(compareNotes({ experiments: exps, notes: ['Warm-up: the first 10 calls of each run are excluded.'] })).toEqual(['Warm-up: the first 10 calls of each run are excluded.']);
+    // An older hub without notes at all.
+    expect(compareNotes({ experiments: exps })).toEqual([WARMUP_INCLUDED]);
+  });
+
+  it('names warm-ups, dropped timings and a missing power sensor', () => {
+    const exps = [stats('a', { warmup: { calls: 50 }, timingsDropped: 12 }), stats('b', { timingsDropped: 0 })];
+    expect(compareNotes({ experiments: exps, notes: [] })).toEqual([
+      'Warm-up is left out of the figures for a (first 50 calls).',
+      'First calls are included for b; use --warmup to exclude them.',
+      '12 timings of a were dropped by the agent: its call counts are low.',
+      'No power sensor on this device: there are no energy figures.',
+    ]);
+    const mixed = [stats('a', { powerSource: 'board', energyJ: 5 }), stats('b', { deviceId: 'pi', deviceName: 'pi-4' })];
+    expect(compareNotes({ experiments: mixed, notes: [] })).toContain('No power sensor on pi-4: energy is blank for b.');
+  });
+});
+
+describe('compare rows: scores, new figures, conditions', () => {
+  const fp32 = stats('fp32', {
+    latencyP50Ms: 20,
+    scores: [
+      { name: 'top-1', value: 0.698, better: 'higher' },
+      { name: 'WER', value: 12.5, better: 'lower' },
+    ],
+    conditions: { powerMode: 'MAXN', cpuGovernor: 'performance', gpus: [{ index: 0, name: 'Orin', powerLimitW: 40 }] },
+  });
+  const int8 = stats('int8', {
+    latencyP50Ms: 8,
+    scores: [
+      { name: 'top-1', value: 0.684, better: 'higher' },
+      { name: 'WER', value: 11.25, better: 'lower' },
+    ],
+    scoreDeltas: [{ name: 'top-1', better: 'higher', value: 0.684, baseline: 0.698, delta: -0.014, worse: true }],
+    conditions: { powerMode: '15W', cpuGovernor: 'performance', gpus: [{ index: 0, name: 'Orin', powerLimitW: 15 }] },
+  });
+
+  it('formats scores and their change: points for fractions, the own unit otherwise', () => {
+    expect(isFractionScore([0.698, 0.684])).toBe(true);
+    expect(isFractionScore([0.698, 12])).toBe(false);
+    expect(isFractionScore([])).toBe(false);
+    expect(formatScore(0.698, true)).toBe('69.8 %');
+    expect(formatScore(12.5, false)).toBe('12.5');
+    expect(formatScore(null, true)).toBe('—');
+    expect(formatScoreDelta(0.0142, true)).toBe('+1.4 pp');
+    expect(formatScoreDelta(-0.014, true)).toBe('−1.4 pp');
+    expect(formatScoreDelta(0, true)).toBe('±0.0 pp');
+    expect(formatScoreDelta(-1.25, false)).toBe('−1.25');
+    expect(formatScoreDelta(null, false)).toBe('');
+  });
+
+  it('makes one row per score with Δ against the baseline, coloured by which way is better', () => {
+    const rows = scoreRows([fp32, int8], 'fp32');
+    expect(rows.map((r) => [r.key, r.section, r.label])).toEqual([
+      ['score:top-1', 'Quality', 'top-1'],
+      ['score:WER', 'Quality', 'WER'],
+    ]);
+    expect(rows[0]!.cells.map((c) => [c.text, c.sub, c.tone])).toEqual([
+      ['69.8 %', undefined, 'baseline'],
+      ['68.4 %', '−1.4 pp', 'bad'],
+    ]);
+    // No delta from the hub: worked out from the baseline's score; lower WER is better.
+    expect(rows[1]!.cells[1]).toMatchObject({ text: '11.25', sub: '−1.25', tone: 'good' });
+    expect(rows[1]!.hint).toBe('lower is better');
+    // Scores sit right after the versus-baseline rows.
+    const all = compareRows({ baseline: 'fp32', experiments: [fp32, int8] });
+    expect(all.findIndex((r) => r.key === 'score:top-1')).toBeLessThan(all.findIndex((r) => r.key === 'latencyP50Ms'));
+  });
+
+  it('has rows for the new figures only where some experiment has them', () => {
+    const bare = compareRows({ baseline: 'a', experiments: [stats('a', { latencyP50Ms: 10 }), stats('b', { latencyP50Ms: 5 })] });
+    const bareKeys = bare.map((r) => r.key);
+    for (const key of ['latencyP95Ms', 'latencyCov', 'firstCallMs', 'warmupInferences', 'warmupMeanMs', 'warmup', 'timingsDropped', 'netEnergyPerInferenceJ', 'idlePowerW', 'powerSource', 'throttledS', 'tags']) {
+      expect(bareKeys, key).not.toContain(key);
+    }
+    expect(bareKeys.some((k) => k.startsWith('score:') || k.startsWith('cond.'))).toBe(false);
+
+    const full = compareRows({
+      baseline: 'a',
+      idleWindowS: 30,
+      experiments: [
+        stats('a', { latencyP95Ms: 12, latencyCov: 0.042, firstCallMs: 850, warmup: { calls: 10 }, warmupInferences: 10, warmupMeanMs: 40, timingsDropped: 0, powerSource: 'gpu+rapl', powerSampleIntervalS: 0.5, idlePowerW: 3.2, netEnergyPerInferenceJ: 0.02, throttledS: 0, tags: { q: 'ptq' } }),
+        stats('b', { latencyP95Ms: 6, latencyCov: 0.08, firstCallMs: 400, warmupInferences: 0, timingsDropped: 3, powerSource: null, throttledS: 12, netEnergyPerInferenceJ: 0.01 }),
+      ],
+    });
+    const row = (key: string) => full.find((r) => r.key === key)!;
+    expect(row('latencyP95Ms').cells.map((c) => [c.text, c.sub])).toEqual([
+      ['12.0 ms', undefined],
+      ['6.0 ms', '−50 %'],
+    ]);
+    expect(row('latencyCov').cells.map((c) => c.text)).toEqual(['4.2 %', '8.0 %']);
+    expect(row('firstCallMs').section).toBe('Warm-up');
+    expect(row('warmup').cells.map((c) => c.text)).toEqual(['first 10 calls', 'none, first calls counted']);
+    expect(row('warmupInferences').cells.map((c) => c.text)).toEqual(['10', '0']);
+    expect(row('timingsDropped').cells.map((c) => [c.text, c.tone])).toEqual([
+      ['0', 'good'],
+      ['3', 'bad'],
+    ]);
+    expect(row('powerSource').cells.map((c) => [c.text, c.sub])).toEqual([
+      ['GPU + RAPL', 'sampled every 500 ms'],
+      ['no sensor', undefined],
+    ]);
+    expect(row('idlePowerW').hint).toBe('mean over the 30 s before the start');
+    expect(row('netEnergyPerInferenceJ').cells[1]).toMatchObject({ text: '10.0 mJ', sub: '−50 %', tone: 'good' });
+    expect(row('throttledS').cells.map((c) => [c.text, c.tone])).toEqual([
+      ['0.0 s', 'good'],
+      ['12 s', 'bad'],
+    ]);
+    expect(row('tags').cells.map((c) => c.text)).toEqual(['q=ptq', '—']);
+    expect(full.find((r) => r.key === 'memUsedPeakBytes')).toBeUndefined();
+    // Peak memory is the whole device's, and says so.
+    const mem = compareRows({ baseline: 'a', experiments: [stats('a', { memUsedPeakBytes: 2 ** 30 })] });
+    expect(mem.find((r) => r.key === 'memUsedPeakBytes')!.label).toBe('Peak memory (whole device)');
+  });
+
+  it('lists the run conditions, marking those that differ', () => {
+    const rows = conditionRows([fp32, int8]);
+    expect(rows.map((r) => [r.key, r.differs, r.cells.map((c) => c.text)])).toEqual([
+      ['cond.powerMode', true, ['MAXN', '15W']],
+      ['cond.cpuGovernor', false, ['performance', 'performance']],
+      ['cond.gpu', false, ['Orin', 'Orin']],
+      ['cond.gpuPowerLimit', true, ['40.0 W', '15.0 W']],
+    ]);
+    expect(conditionRows([stats('a', {}), stats('b', {})])).toEqual([]);
+    expect(compareRows({ baseline: 'fp32', experiments: [fp32, int8] }).at(-1)!.section).toBe('Conditions');
+  });
+});
+
+describe('Pareto front', () => {
+  const P = (id: string, x: number, y: number) => ({ id, x, y });
+
+  it('keeps the points nothing beats on both cost and score, by cost', () => {
+    const pts = [P('fp32', 20, 0.76), P('int8', 8, 0.75), P('int4', 5, 0.7), P('bad', 21, 0.7), P('mid', 10, 0.74), P('dom', 9, 0.74)];
+    expect(paretoFront(pts, 'higher').map((p) => p.id)).toEqual(['int4', 'int8', 'fp32']);
+    // Lower is better (WER): the lowest score at each cost wins.
+    const wer = [P('a', 10, 5), P('b', 5, 9), P('c', 12, 4), P('d', 11, 6)];
+    expect(paretoFront(wer, 'lower').map((p) => p.id)).toEqual(['b', 'a', 'c']);
+  });
+
+  it('keeps ties, and handles one point or none', () => {
+    expect(paretoFront([P('a', 5, 0.7), P('b', 5, 0.7)], 'higher').map((p) => p.id)).toEqual(['a', 'b']);
+    expect(paretoFront([P('a', 5, 0.7), P('b', 5, 0.8)], 'higher').map((p) => p.id)).toEqual(['b']);
+    expect(paretoFront([P('only', 1, 1)], 'higher').map((p) => p.id)).toEqual(['only']);
+    expect(paretoFront([], 'higher')).toEqual([]);
+  });
+
+  it('plots experiments with a cost and the chosen score, sized by model bytes or params', () => {
+    const exps = [
+      stats('fp32', { latencyP50Ms: 20, energyPerInferenceJ: 0.05, modelBytes: 4e7, params: 1e7, scores: [{ name: 'top-1', value: 0.76, better: 'higher' }] }),
+      stats('int8', { latencyP50Ms: 8, modelBytes: 1e7, scores: [{ name: 'top-1', value: 0.75, better: 'higher' }] }),
+      stats('noscore', { latencyP50Ms: 5, modelBytes: 1e6 }),
+    ];
+    expect(paretoChoices(exps)).toEqual({ xs: ['latency', 'energy'], scores: [{ name: 'top-1', better: 'higher' }] });
+    const plot = paretoPlot(exps, 'latency', 'top-1');
+    expect(plot.points.map((p) => [p.id, p.x, p.y, p.size])).toEqual([
+      ['fp32', 20, 0.76, 4e7],
+      ['int8', 8, 0.75, 1e7],
+    ]);
+    expect(plot.sizeBy).toBe('modelBytes');
+    expect(plot.front.map((p) => p.id)).toEqual(['int8', 'fp32']);
+    expect(plot.missing).toEqual(['noscore']);
+    expect(paretoPlot(exps, 'energy', 'top-1').points.map((p) => p.id)).toEqual(['fp32']);
+    expect(paretoChoices([stats('a', { latencyP50Ms: 3 })]).scores).toEqual([]);
+    // Radius ∝ √size: a quarter of the bytes, half the radius.
+    expect(markerRadius(4e7, 4e7)).toBe(18);
+    expect(markerRadius(1e7, 4e7)).toBe(9);
+    expect(markerRadius(1, 4e7)).toBe(4);
+    expect(markerRadius(null, 4e7)).toBe(6);
   });
 });
 
@@ -262,6 +462,7 @@ describe('routes and links', () => {
   it('builds the API links for the exports', () => {
     expect(compareApiUrl(['a', 'b'], 'a', 'csv')).toBe('api/v1/experiments/compare?ids=a,b&baseline=a&format=csv');
     expect(compareApiUrl(['a', 'b'], null)).toBe('api/v1/experiments/compare?ids=a,b');
+    expect(compareApiUrl(['a', 'b'], 'b', 'html')).toBe('api/v1/experiments/compare?ids=a,b&baseline=b&format=html');
   });
 
   it('filters by name, model or tag and picks a device-page range that shows an experiment', () => {

@@ -62,7 +62,8 @@ describe('planPage', () => {
   });
 
   it('has nothing to chart for a device without metrics', () => {
-    expect(planPage([])).toEqual({ charts: [], filesystems: [], metrics: [] });
+    // Nor anything to call absent: no metric yet says nothing about the hardware.
+    expect(planPage([])).toEqual({ charts: [], filesystems: [], metrics: [], virtualInterfaces: [], absent: [] });
   });
 });
 

@@ -5,6 +5,7 @@
 // raw inputs, as are the repeat groups, the CSV and Markdown exports and the 400/404 answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type Hub } from '../../dashboard/server/hub.js';
+import { EXPERIMENT_FIGURES } from '../../dashboard/server/compare.js';
 import { LogHistogram } from '../../shared/histogram.js';
 import type { ComparisonResponse, ExperimentStats, ExperimentSummary } from '../../shared/live.js';
 import { silentLogger } from '../../shared/log.js';
@@ -280,7 +281,9 @@ describe('experiments API and comparison', () => {
     expect(int8.figures.energyPerInferenceJ.stdev).toBeCloseTo(sampleStdev([a.energyPerInferenceJ!, b.energyPerInferenceJ!]), 12);
     // Only run a has params: n counts the runs that have the figure.
     expect(int8.figures.compressionParams).toEqual({ n: 1, mean: a.compressionParams, stdev: null });
-    expect(Object.keys(int8.figures)).toHaveLength(29);
+    expect(Object.keys(int8.figures).sort()).toEqual([...EXPERIMENT_FIGURES].sort());
+    // Two repeats each: trial statistics for both groups, the baseline's own against nothing.
+    expect(result.groups.map((g) => g.trials?.verdict)).toEqual(result.groups.map((g) => (g.runs >= 2 ? (g.ids.includes(result.baseline) ? 'baseline' : expect.any(String)) : undefined)));
   });
 
   it('exports CSV with RFC 4180 quoting and formula injection defused', async () => {
@@ -308,32 +311,39 @@ describe('experiments API and comparison', () => {
     for (const cell of rows.flat()) expect(cell).not.toMatch(/^[=+@]/);
   });
 
-  it('exports a Markdown report (a row per figure, a column per experiment) with names escaped', async () => {
+  it('exports a Markdown report (a row per figure, a column per variant) with names escaped', async () => {
     const res = await get('/experiments/compare?ids=x-orig,x-int8-a,x-int8-b,x-evil&format=md');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/markdown/);
-    const [report, repeats] = res.text.trimEnd().split('\n\n') as [string, string | undefined];
-    const lines = report.split('\n');
+    expect(res.text).toMatch(/^# Comparison: resnet50 \(baseline\) vs /);
+    // The tables: runs of lines starting with "|"; the first is the headline (after "## Figures").
+    const tables = res.text.split('\n\n').map((b) => b.split('\n')).filter((b) => b[0]!.startsWith('|'));
+    const lines = tables[0]!;
     const columns = (line: string) => line.split(/(?<!\\)\|/).length;
-    // Every row has a label and one cell per experiment, pipes in names escaped.
-    expect(lines.every((l) => columns(l) === columns(lines[0]!))).toBe(true);
-    expect(columns(lines[0]!)).toBe(4 + 3);
+    // Every row has a label and one cell per variant (the two int8 runs share a name), pipes in names escaped.
+    for (const t of tables) expect(t.every((l) => columns(l) === columns(t[0]!))).toBe(true);
+    expect(columns(lines[0]!)).toBe(3 + 3);
     expect(lines[0]).toMatch(/^\|  \| resnet50 \(baseline\) \| /);
-    expect(lines[0]).toContain('=HYPERLINK("http://evil.example","click"), \\| pipe new line');
+    expect(lines[0]).toContain('=HYPERLINK("http\\://evil.example","click"), \\| pipe new line');
     expect(lines[1]).toMatch(/^\| --- \| ---: \|/);
     const row = (label: string) => lines.find((l) => l.startsWith(`| ${label} |`))?.split(/(?<!\\)\|/).slice(2, -1).map((c) => c.trim());
-    expect(row('id')).toEqual(['x-orig', 'x-int8-a', 'x-int8-b', 'x-evil']);
+    expect(row('run ids')).toEqual(['x-orig', 'x-int8-a, x-int8-b', 'x-evil']);
     const json = (await get('/experiments/compare?ids=x-orig,x-int8-a,x-int8-b,x-evil')).body as ComparisonResponse;
-    const int8 = json.experiments[1]!;
-    expect(row('speedup δ on p50')![0]).toBe('1×');
-    expect(row('speedup δ on p50')![1]).toBe(`${Number(int8.speedupP50!.toPrecision(4))}×`);
-    expect(row('compression α (params)')![1]).toBe(`${Number(int8.compressionParams!.toPrecision(4))}×`);
+    const [a, b] = [json.experiments[1]!, json.experiments[2]!];
+    const group = json.groups.find((g) => g.name === a.name)!;
+    // Two trials: the trials' δ where compare.ts made one, else the median (here the mean) of the runs' δ.
+    const delta = group.trials?.versusBaseline?.speedup.value ?? (a.speedupP50! + b.speedupP50!) / 2;
+    expect(row('speedup δ on p50 (×) [95 % CI]')![0]).toBe('1 (baseline)');
+    expect(row('speedup δ on p50 (×) [95 % CI]')![1]!.startsWith(String(Number(delta.toPrecision(4))))).toBe(true);
+    // Only run a has params: the variant's figure is its.
+    expect(row('compression α on params (×)')![1]).toBe(String(Number(a.compressionParams!.toPrecision(4))));
     expect(row('parameters')![0]).toBe('25557032');
     // The evil experiment has no params: its cells say so rather than inventing a ratio.
-    expect(row('compression α (params)')![3]).toBe('–');
-    // Repeats: the two int8 runs share a name.
-    expect(repeats).toBeDefined();
-    expect(repeats!.split('\n').some((l) => new RegExp(`^\\| ${int8.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\| 2 \\| .+ ± `).test(l))).toBe(true);
+    expect(row('compression α on params (×)')![2]).toBe('–');
+    // Trials: the two int8 runs share a name.
+    const trials = res.text.split('## Trials')[1];
+    expect(trials).toBeDefined();
+    expect(trials!.split('\n').some((l) => new RegExp(`^\\| ${a.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\| 2 \\| `).test(l))).toBe(true);
   });
 
   it('answers 400 for bad ids, baseline or format and 404 naming unknown ids', async () => {
@@ -348,7 +358,7 @@ describe('experiments API and comparison', () => {
     await bad('?ids=x-orig,', /not an experiment id: ""/);
     await bad('?ids=x-orig&ids=x-int8-a', /ids must be given once/);
     await bad('?ids=x-orig,x-int8-a&baseline=x-int8-b', /baseline "x-int8-b" is not one of ids/);
-    await bad('?ids=x-orig&format=xlsx', /format must be one of json, csv, md, got "xlsx"/);
+    await bad('?ids=x-orig&format=xlsx', /format must be one of json, csv, md, html, got "xlsx"/);
     await bad(`?ids=${Array.from({ length: 51 }, (_, i) => `x${i}`).join(',')}`, /at most 50/);
     const missing = await get('/experiments/compare?ids=x-orig,x-gone,x-lost');
     expect(missing.status).toBe(404);

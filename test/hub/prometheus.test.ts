@@ -9,7 +9,7 @@ import { escapeHelp, escapeLabelValue, formatValue, LABEL_NAME_OK, METRIC_NAME_O
 import { CATALOG_FAMILIES, DEVICE_LABEL } from '../../dashboard/server/prometheus-names.js';
 import { LineCache, renderExposition, type HubHealth } from '../../dashboard/server/prometheus-render.js';
 import { METRIC_CATALOG, metricSegment } from '../../shared/catalog.js';
-import type { DeviceSummary } from '../../shared/live.js';
+import type { DeviceSummary, RemoteWriteStatus } from '../../shared/live.js';
 import { silentLogger } from '../../shared/log.js';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
@@ -157,6 +157,31 @@ describe('Prometheus names for the metric catalog', () => {
     for (const f of CATALOG_FAMILIES) expect(body, f.name).toContain(`# TYPE ${f.name} gauge\n${f.name}{device="every-metric"`);
     checkGrouping(body);
     expect(promtoolCheck(body)).toEqual({ status: 0, output: '' });
+  });
+
+  promtoolIt('renders each remote-write destination as edgewatch_remote_storage_* series that promtool accepts', () => {
+    const destination = (name: string, over: Partial<RemoteWriteStatus> = {}): RemoteWriteStatus => ({
+      name,
+      url: `http://127.0.0.1:8428/api/v1/write`,
+      sent: 1200,
+      pending: 34,
+      failed: 2,
+      retries: 5,
+      lastError: 'HTTP 400: out of order sample',
+      lastErrorAt: 1_700_000_050_000,
+      lastSentAt: 1_700_000_059_000,
+      lagSeconds: 1.5,
+      ...over,
+    });
+    const body = renderExposition([], { ...hubHealth, remoteWrite: [destination('vm'), destination('prom "main"', { lastErrorAt: null, lastSentAt: null })] });
+    checkGrouping(body);
+    expect(promtoolCheck(body)).toEqual({ status: 0, output: '' });
+    expect(body).toContain('edgewatch_remote_storage_samples_total{destination="vm",url="http://127.0.0.1:8428/api/v1/write"} 1200\n');
+    expect(body).toContain('edgewatch_remote_storage_samples_pending{destination="prom \\"main\\"",url="http://127.0.0.1:8428/api/v1/write"} 34\n');
+    expect(body).toContain('edgewatch_remote_storage_lag_seconds{destination="vm",url="http://127.0.0.1:8428/api/v1/write"} 1.5\n');
+    // A time that never happened is left out, not written as 0.
+    expect(body.match(/^edgewatch_remote_storage_last_send_timestamp_seconds\{/gm)).toHaveLength(1);
+    expect(renderExposition([], hubHealth)).not.toContain('remote_storage');
   });
 
   it('renders the same body from lines cached across scrapes as from scratch', () => {

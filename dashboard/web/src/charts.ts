@@ -4,8 +4,17 @@
 // (drawn on the canvas by a plugin, nothing but canvas calls: CSP-safe). Test hooks on the
 // canvas: data-chart, data-metric-group, data-points, data-range, data-source, data-tier,
 // data-compare (lines of a compared range drawn) and data-experiments (ids of the bands drawn,
-// space-separated). A second time range can be overlaid, dashed, shifted onto the first's axis;
-// drag-to-zoom and clicks on bands are history-drag.ts's, reported to the page.
+// space-separated), data-legend (the legend's labels, |-separated), data-isolated (lone points
+// drawn as dots), and on charts with a robust axis data-y-cut (where the axis is cut, '' when
+// not), data-y-max (the axis' top) and data-marked (marks drawn for points above the cut). A
+// second time range can be overlaid, dashed, shifted onto the first's axis; drag-to-zoom and
+// clicks on bands are history-drag.ts's, reported to the page.
+//
+// A point whose neighbours are both further away than the gap limit has no line to be part of:
+// it is drawn as a dot. On a robust chart (ChartDef.robust: rates, latencies) a few outlying
+// points do not set the y axis: it stops at robustAxisMax of what is shown, each point above is
+// marked ▲ at the top edge with its real value, a note under the title says so, and a "Full
+// scale" toggle (remembered per chart for the session) shows everything.
 import {
   Chart,
   Filler,
@@ -23,11 +32,12 @@ import {
 import { formatAxisTick, formatValue } from '../../../shared/format.js';
 import type { SeriesPoint } from '../../../shared/live.js';
 import type { Sample } from '../../../shared/protocol.js';
-import type { ChartDef, SeriesDef } from './chart-plan.js';
+import { isolatedIndexes, markerClusters, robustAxisMax, type ChartDef, type SeriesDef } from './chart-plan.js';
 import { h, setData, setText } from './dom.js';
 import { fitLabel, laneCount, layoutBands, type ExperimentSpan } from './experiments-model.js';
 import { DragZoom, type DragHandlers, type PlotArea } from './history-drag.js';
 import { fullTime, tickLabel, timeTicks } from './time-axis.js';
+import { cssVar, withAlpha } from './chart-colors.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);
 
@@ -43,10 +53,22 @@ const MAX_BANDS = 4;
 /** Height of one row of experiment labels above the plot, CSS px. */
 const LANE_PX = 13;
 const TOP_PAD = 4;
+/** Radius of the dot a lone point is drawn as, CSS px. */
+const ISOLATED_RADIUS = 2.5;
+/** Room one mark's label takes on a cut axis; closer marks merge into the highest. */
+const MARK_LABEL_PX = 56;
+
+/** Robust charts the user switched to the full scale (by chart id, for the session). */
+const fullScaleCharts = new Set<string>();
 
 interface DatasetMeta {
   kind: 'line' | 'band-min' | 'band-max' | 'compare';
   def: SeriesDef;
+  /**
+   * Robust charts: a loaded line's bucket maxima above its means, by x (drawn as a band or
+   * not: live mode draws none), so a burst averaged into a bucket is still marked at its peak.
+   */
+  peakAt?: Map<number, number>;
 }
 
 /** A second time range of the same metrics, drawn dashed over the first. */
@@ -72,18 +94,6 @@ export interface HistoryLoad {
   compare?: CompareOverlay;
 }
 
-function cssVar(name: string, fallback: string): string {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return v || fallback;
-}
-
-function withAlpha(color: string, alpha: number): string {
-  const m = /^#([0-9a-f]{6})$/i.exec(color);
-  if (!m) return color;
-  const n = parseInt(m[1]!, 16);
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-}
-
 /** Tick values for a byte axis on IEC boundaries (1, 2, 5 × KiB/MiB/GiB…). */
 function byteTicks(min: number, max: number): number[] {
   if (!(max > min)) return [min];
@@ -95,6 +105,22 @@ function byteTicks(min: number, max: number): number[] {
   const step = Math.max(1, nice * f);
   const out: number[] = [];
   for (let v = Math.floor(min / step) * step; v < max + step && out.length < 20; v += step) out.push(v);
+  return out;
+}
+
+/**
+ * The y axis' suggested top where the data would give a useless one: an idle interface or disk
+ * (all zeros) still gets a readable 0 … 1 kB/s axis, a clock at 0 (an idle, power-gated Jetson
+ * GPU) a 0 … 100 MHz one.
+ */
+function baseSuggestedMax(unit: string): number | undefined {
+  return unit === 'B/s' ? 1000 : unit === 'bytes' ? 1024 : unit === 'MHz' ? 100 : undefined;
+}
+
+/** Bucket maxima above their means, by bucket time (see DatasetMeta.peakAt). */
+function peaksOf(pts: readonly SeriesPoint[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of pts) if (p[3] > p[1]) out.set(p[0], p[3]);
   return out;
 }
 
@@ -119,19 +145,66 @@ export class TimeChart {
   private compareOffset = 0;
   private dragHandlers: DragHandlers | null = null;
   private drag: DragZoom | null = null;
+  /** Consecutive points further apart than this are not joined (chart.js spanGaps). */
+  private gapMs = 5000;
+  /** Where the y axis is cut now (robust charts), null when it fits all the data. */
+  private cut: number | null = null;
+  private readonly cutNote: HTMLElement | null = null;
+  private readonly scaleToggle: HTMLButtonElement | null = null;
 
   constructor(readonly def: ChartDef) {
     this.canvas = h('canvas', {
-      data: { chart: def.id, 'metric-group': def.group, unit: def.unit, points: 0, range: '', source: '', experiments: '', compare: 0 },
+      data: {
+        chart: def.id,
+        'metric-group': def.group,
+        unit: def.unit,
+        points: 0,
+        range: '',
+        source: '',
+        experiments: '',
+        compare: 0,
+        legend: def.series.filter((s) => s.legend).map((s) => s.label).join('|'),
+      },
       attrs: { role: 'img', 'aria-label': `${def.title} chart` },
     });
     this.empty = h('p', { class: 'chart-empty', text: 'No data in this range' });
+    if (def.robust) {
+      setData(this.canvas, { 'y-cut': '', 'y-max': '', marked: 0 });
+      this.cutNote = h('span', { class: 'chart-cut', attrs: { 'aria-live': 'polite' } });
+      this.scaleToggle = h('button', {
+        class: 'chart-scale-btn',
+        text: 'Full scale',
+        attrs: { type: 'button', 'aria-pressed': String(fullScaleCharts.has(def.id)), title: 'Fit the axis to every point, outliers included' },
+        data: { action: 'y-scale' },
+        on: { click: () => this.toggleFullScale() },
+      });
+      this.cutNote.hidden = true;
+      this.scaleToggle.hidden = true;
+    }
     this.el = h(
       'figure',
       { class: 'chart-card', data: { chart: def.id } },
-      h('figcaption', null, h('span', { class: 'chart-title', text: def.title }), def.note ? h('span', { class: 'chart-note', text: def.note }) : null),
+      h(
+        'figcaption',
+        null,
+        h('span', { class: 'chart-title', text: def.title }),
+        def.note ? h('span', { class: 'chart-note', text: def.note }) : null,
+        this.cutNote,
+        this.scaleToggle,
+      ),
       h('div', { class: 'chart-box' }, this.canvas, this.empty),
     );
+  }
+
+  private get fullScale(): boolean {
+    return fullScaleCharts.has(this.def.id);
+  }
+
+  private toggleFullScale(): void {
+    if (this.fullScale) fullScaleCharts.delete(this.def.id);
+    else fullScaleCharts.add(this.def.id);
+    this.scaleToggle?.setAttribute('aria-pressed', String(this.fullScale));
+    this.flush(true);
   }
 
   /** Creates the chart.js instance; call once the element is in the document (it sizes to its box). */
@@ -148,10 +221,14 @@ export class TimeChart {
       id: 'experimentBands',
       beforeDatasetsDraw: (chart) => this.drawExperiments(chart as unknown as Chart<'line', Pt[]>),
     };
+    const marks: Plugin<'line'> = {
+      id: 'cutMarks',
+      afterDatasetsDraw: (chart) => this.drawCutMarks(chart as unknown as Chart<'line', Pt[]>),
+    };
     this.chart = new Chart<'line', Pt[]>(this.canvas, {
       type: 'line',
       data: { datasets: [] },
-      plugins: [bands],
+      plugins: [bands, marks],
       options: {
         animation: false,
         responsive: true,
@@ -186,9 +263,7 @@ export class TimeChart {
             type: 'linear',
             min: this.def.min,
             max: this.def.max,
-            // An idle interface or disk (all zeros) still gets a readable 0 … 1 kB/s axis.
-            // A clock at 0 (an idle, power-gated Jetson GPU) gets a 0 … 100 MHz axis.
-            suggestedMax: unit === 'B/s' ? 1000 : unit === 'bytes' ? 1024 : unit === 'MHz' ? 100 : undefined,
+            suggestedMax: baseSuggestedMax(unit),
             grace: this.def.min === undefined ? '5%' : 0,
             grid: { color: grid },
             border: { display: false },
@@ -325,7 +400,7 @@ export class TimeChart {
         order: def.role === 'detail' ? 2 : 1,
       };
       datasets.push(line);
-      this.meta.push({ kind: 'line', def });
+      this.meta.push({ kind: 'line', def, peakAt: this.def.robust ? peaksOf(pts) : undefined });
       this.lineByMetric.set(def.metric, line);
       if (h.bands && def.role === 'main' && bands < MAX_BANDS && pts.some((p) => p[2] !== p[3])) {
         bands++;
@@ -353,6 +428,7 @@ export class TimeChart {
       }
     }
     let compared = 0;
+    this.gapMs = h.gapMs;
     this.compareOffset = h.compare?.offsetMs ?? 0;
     for (const def of h.compare ? this.def.series : []) {
       // Per-core lines and limits twice over would bury the comparison.
@@ -368,7 +444,7 @@ export class TimeChart {
         fill: false,
         order: 1,
       });
-      this.meta.push({ kind: 'compare', def });
+      this.meta.push({ kind: 'compare', def, peakAt: this.def.robust ? peaksOf(pts) : undefined });
       if (pts.length > 0) compared++;
     }
     if (this.chart) {
@@ -430,12 +506,122 @@ export class TimeChart {
       // Room above the plot for one row of experiment names per overlapping experiment.
       const lanes = laneCount(layoutBands(this.experiments, lo, this.xMax));
       chart.options.layout = { padding: { top: TOP_PAD + lanes * LANE_PX, right: 6 } };
+      this.markIsolated();
+      if (this.def.robust) this.fitAxis(lo, this.xMax);
       chart.update('none');
+      if (this.def.robust) setData(this.canvas, { 'y-max': chart.scales.y?.max ?? '' });
     }
     const n = this.pointCount;
     setText(this.empty, this.loading ? 'Loading…' : 'No data in this range');
     this.el.classList.toggle('is-empty', n === 0);
     if (this.canvas.dataset.points !== String(n)) this.canvas.dataset.points = String(n);
+  }
+
+  /** Lone points (no neighbour within the gap limit) get a dot; every other point none. */
+  private markIsolated(): void {
+    let isolated = 0;
+    this.meta.forEach((m, i) => {
+      if (m.kind !== 'line' && m.kind !== 'compare') return;
+      const ds = this.chart?.data.datasets[i];
+      if (!ds) return;
+      const data = ds.data;
+      const xs = new Float64Array(data.length);
+      for (let j = 0; j < data.length; j++) xs[j] = data[j]!.x;
+      const lone = isolatedIndexes(xs, this.gapMs);
+      isolated += lone.length;
+      if (lone.length === 0) {
+        // A shared option (not per point) keeps chart.js's fast path for the usual case.
+        if (ds.pointRadius !== undefined) delete ds.pointRadius;
+        return;
+      }
+      const radius = new Array<number>(data.length).fill(0);
+      for (const j of lone) radius[j] = ISOLATED_RADIUS;
+      ds.pointRadius = radius;
+    });
+    if (this.canvas.dataset.isolated !== String(isolated)) this.canvas.dataset.isolated = String(isolated);
+  }
+
+  /**
+   * Robust charts: cuts the y axis at robustAxisMax of the points in [lo, hi] (lines and
+   * compared lines, each point at its bucket's maximum), unless the user asked for the full
+   * scale, and says so in the note beside the title.
+   */
+  private fitAxis(lo: number, hi: number): void {
+    const y = this.chart?.options.scales?.y;
+    if (!y) return;
+    const values: number[] = [];
+    const peaks = new Map<number, number>();
+    const forEachPeak = (fn: (t: number, v: number) => void) => {
+      this.meta.forEach((m, i) => {
+        if (m.kind !== 'line' && m.kind !== 'compare') return;
+        const data = this.chart!.data.datasets[i]?.data ?? [];
+        for (const p of data) if (p.x >= lo && p.x <= hi) fn(p.x, Math.max(p.y, m.peakAt?.get(p.x) ?? -Infinity));
+      });
+    };
+    forEachPeak((_, v) => values.push(v));
+    const cut = robustAxisMax(values);
+    if (cut !== null) forEachPeak((t, v) => v > cut && peaks.set(t, Math.max(peaks.get(t) ?? -Infinity, v)));
+    const top = Math.max(...peaks.values());
+    this.cut = cut !== null && !this.fullScale ? cut : null;
+    y.max = this.cut ?? this.def.max;
+    // The full scale reaches the highest peak, drawn (a band) or not (a bucket's mean is).
+    y.suggestedMax = cut !== null && this.fullScale ? top : baseSuggestedMax(this.def.unit);
+    setData(this.canvas, { 'y-cut': this.cut ?? '' });
+    if (!this.cutNote || !this.scaleToggle) return;
+    const shown = cut !== null;
+    this.cutNote.hidden = !shown;
+    this.scaleToggle.hidden = !shown;
+    if (!shown) return;
+    const n = peaks.size;
+    const what = `${n} ${n === 1 ? 'point' : 'points'} above ${formatValue(cut, this.def.unit)}, up to ${formatValue(top, this.def.unit)}`;
+    setText(this.cutNote, this.fullScale ? `Full scale: ${what}` : `▲ Axis cut: ${what}`);
+  }
+
+  /** On a cut axis, a ▲ at the top edge over each point above it, labelled with its real value. */
+  private drawCutMarks(chart: Chart<'line', Pt[]>): void {
+    const x = chart.scales.x;
+    const area = chart.chartArea;
+    const cut = this.cut;
+    if (!this.def.robust) return;
+    if (!x || !area || cut === null) {
+      if (this.canvas.dataset.marked !== '0') this.canvas.dataset.marked = '0';
+      return;
+    }
+    const points: { px: number; value: number; color: string }[] = [];
+    this.meta.forEach((m, i) => {
+      if ((m.kind !== 'line' && m.kind !== 'compare') || !chart.isDatasetVisible(i)) return;
+      for (const p of chart.data.datasets[i]?.data ?? []) {
+        const v = Math.max(p.y, m.peakAt?.get(p.x) ?? -Infinity);
+        if (v <= cut || p.x < x.min || p.x > x.max) continue;
+        points.push({ px: x.getPixelForValue(p.x), value: v, color: m.kind === 'compare' ? withAlpha(m.def.color, 0.6) : m.def.color });
+      }
+    });
+    const marks = markerClusters(points, MARK_LABEL_PX);
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.font = `600 10px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif`;
+    ctx.textBaseline = 'top';
+    const panel = cssVar('--panel', '#fff');
+    for (const mk of marks) {
+      const top = area.top;
+      ctx.fillStyle = mk.color;
+      ctx.beginPath();
+      ctx.moveTo(mk.px, top);
+      ctx.lineTo(mk.px - 4.5, top + 7);
+      ctx.lineTo(mk.px + 4.5, top + 7);
+      ctx.closePath();
+      ctx.fill();
+      const text = formatValue(mk.value, this.def.unit);
+      const w = ctx.measureText(text).width;
+      // Beside the mark, inside the plot: left of it near the right edge.
+      const left = mk.px + 6 + w + 2 > area.right ? mk.px - 6 - w : mk.px + 6;
+      ctx.fillStyle = withAlpha(panel, 0.85);
+      ctx.fillRect(left - 2, top, w + 4, 12);
+      ctx.fillStyle = mk.color;
+      ctx.fillText(text, left, top + 1);
+    }
+    ctx.restore();
+    if (this.canvas.dataset.marked !== String(marks.length)) this.canvas.dataset.marked = String(marks.length);
   }
 
   /**

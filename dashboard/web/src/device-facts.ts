@@ -2,6 +2,7 @@
 import { formatValue } from '../../../shared/format.js';
 import type { DeviceSummary } from '../../../shared/live.js';
 import { jetsonRelease, powerModeLabel } from './board-model.js';
+import { isVirtualInterface } from './chart-plan.js';
 
 export interface GpuFacts {
   index: number;
@@ -18,10 +19,19 @@ export interface DeviceFacts {
   memTotal: number | undefined;
   gpus: GpuFacts[];
   hottest: { sensor: string; value: number } | null;
+  /** The latest sample has any metric: "no sensors" is then a fact, not "nothing yet". */
+  reported: boolean;
+  /** Load average over 1 minute. */
+  load1: number | undefined;
+  /** The root filesystem (`fs.rootfs.*`), when reported. */
+  rootfs: { used: number | undefined; size: number | undefined; util: number | undefined } | null;
+  /** Bytes/s received and sent, summed over the real interfaces (not lo, ifb…); null without any. */
+  net: { rx: number; tx: number } | null;
 }
 
 const GPU_RE = /^gpu\.(\d+)\./;
 const TEMP_RE = /^temp\.([a-z0-9_]+)$/;
+const NET_RE = /^net\.([a-z0-9_]+)\.(rx|tx)_bps$/;
 
 /** GPU indexes the device has, from its inventory and from the metrics it reports. */
 export function gpuIndexes(d: DeviceSummary, metricNames: Iterable<string> = Object.keys(d.latest?.m ?? {})): number[] {
@@ -37,10 +47,21 @@ export function gpuIndexes(d: DeviceSummary, metricNames: Iterable<string> = Obj
 export function deviceFacts(d: DeviceSummary): DeviceFacts {
   const m = d.latest?.m ?? {};
   let hottest: DeviceFacts['hottest'] = null;
+  let net: DeviceFacts['net'] = null;
+  let virtualNet: DeviceFacts['net'] = null;
   for (const [name, value] of Object.entries(m)) {
+    if (!Number.isFinite(value)) continue;
     const t = TEMP_RE.exec(name);
-    if (t && Number.isFinite(value) && (!hottest || value > hottest.value)) hottest = { sensor: t[1]!, value };
+    if (t && (!hottest || value > hottest.value)) hottest = { sensor: t[1]!, value };
+    const n = NET_RE.exec(name);
+    if (n) {
+      const sum = isVirtualInterface(n[1]!) ? (virtualNet ??= { rx: 0, tx: 0 }) : (net ??= { rx: 0, tx: 0 });
+      sum[n[2] as 'rx' | 'tx'] += value;
+    }
   }
+  const fsUsed = m['fs.rootfs.used'];
+  const fsSize = m['fs.rootfs.size'];
+  const fsUtil = m['fs.rootfs.util'] ?? (fsUsed !== undefined && fsSize ? (100 * fsUsed) / fsSize : undefined);
   const gpus = gpuIndexes(d).map((i): GpuFacts => {
     const inv = d.inventory.gpus?.find((g) => g.index === i);
     return {
@@ -58,6 +79,11 @@ export function deviceFacts(d: DeviceSummary): DeviceFacts {
     memTotal: m['mem.total'] ?? d.inventory.memTotalBytes,
     gpus,
     hottest,
+    reported: Object.keys(m).length > 0,
+    load1: m['load.1'],
+    rootfs: fsUsed === undefined && fsSize === undefined && fsUtil === undefined ? null : { used: fsUsed, size: fsSize, util: fsUtil },
+    // Only virtual interfaces (a container, say): their traffic is all there is.
+    net: net ?? virtualNet,
   };
 }
 

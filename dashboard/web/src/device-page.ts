@@ -6,11 +6,11 @@
 // compared with a second range of the same length. The view lives in the hash (history-href.ts).
 import { describeMetric, metricSegment } from '../../../shared/catalog.js';
 import { formatAge, formatValue } from '../../../shared/format.js';
-import type { DeviceSummary } from '../../../shared/live.js';
+import type { DeviceResponse, DeviceSummary } from '../../../shared/live.js';
 import type { Sample } from '../../../shared/protocol.js';
 import { ApiError, getDevice, getProcesses, getSeries, listExperiments } from './api.js';
 import { isJetson, isPi } from './board-model.js';
-import { planPage, type PagePlan } from './chart-plan.js';
+import { planPage, type AbsentPanel, type PagePlan } from './chart-plan.js';
 import { TimeChart } from './charts.js';
 import { clockWarning, inventoryRows } from './device-facts.js';
 import { append, clear, h, setData, setText } from './dom.js';
@@ -30,6 +30,7 @@ import { PiPanel, type FlagWindow } from './pi-panel.js';
 import { ProcessTableView } from './process-table.js';
 import type { Page } from './page.js';
 import { deviceHref, RANGES, type RangeKey } from './router.js';
+import { scrollCue } from './scroll-cue.js';
 import type { FleetStore } from './store.js';
 
 const MIN_POINTS = 60;
@@ -51,12 +52,26 @@ export class DevicePage implements Page {
   private readonly picker = h('nav', { class: 'range-picker', attrs: { 'aria-label': 'Time range' } });
   private readonly status = h('span', { class: 'range-status', attrs: { 'aria-live': 'polite' } });
   private readonly grid = h('div', { class: 'chart-grid' });
+  /** "no GPU found", "no temperature sensors found"…: what this device has nothing for. */
+  private readonly absentBox = h('div', { class: 'absent-panels', attrs: { role: 'list', 'aria-label': 'Not found on this device' } });
+  /** Chart the virtual interfaces (ifb0, dummy0…) too; off by default. */
+  private showVirtual = false;
+  private readonly fsCue: { el: HTMLElement; dispose: () => void };
   private readonly boards = h('div', { class: 'board-panels' });
   private jetson: JetsonPanel | null = null;
   private pi: PiPanel | null = null;
   private inference: InferencePanel | null = null;
-  /** Metric segment → the model's own name, learnt from inference aggregates and experiments. */
+  /**
+   * Metric segment → the model's own name, for every legend and the inference panel. The hub's
+   * answer (GET /devices/:id `models`) is the source; a model seen in a live aggregate or an
+   * experiment before the hub named it gets its plain segment meanwhile, and the hub is asked.
+   */
   private readonly modelNames = new Map<string, string>();
+  /** Segments the hub named: a guess never overrides them. */
+  private readonly hubNamed = new Set<string>();
+  /** Models the hub has been asked about (once each). */
+  private readonly askedModels = new Set<string>();
+  private namesTimer: ReturnType<typeof setTimeout> | undefined;
   private experiments: ExperimentSummary[] = [];
   private expAbort: AbortController | null = null;
   private expTimer: ReturnType<typeof setTimeout> | undefined;
@@ -103,10 +118,7 @@ export class DevicePage implements Page {
   ) {
     if (!window) this.vs = null;
     this.exportMenu = new ExportMenu(id, () => this.exportSpec());
-    this.fsSection = h(
-      'section',
-      { class: 'fs-section', data: { 'metric-group': 'fs' } },
-      h('h2', { text: 'Filesystems' }),
+    this.fsCue = scrollCue(
       h(
         'div',
         { class: 'table-wrap' },
@@ -118,6 +130,7 @@ export class DevicePage implements Page {
         ),
       ),
     );
+    this.fsSection = h('section', { class: 'fs-section', data: { 'metric-group': 'fs' } }, h('h2', { text: 'Filesystems' }), this.fsCue.el);
     this.fsSection.hidden = true;
     this.head.append(
       h('div', { class: 'device-title-row' }, this.title, this.badge, this.seen, this.clockWarn),
@@ -144,6 +157,7 @@ export class DevicePage implements Page {
       this.expList.el,
       this.boards,
       this.grid,
+      this.absentBox,
       this.procs.el,
       this.fsSection,
     );
@@ -156,6 +170,7 @@ export class DevicePage implements Page {
       this.body,
     );
     this.boards.hidden = true;
+    this.absentBox.hidden = true;
     this.procs.el.hidden = true;
     this.renderPicker();
   }
@@ -186,8 +201,11 @@ export class DevicePage implements Page {
     this.loadAbort?.abort();
     this.expAbort?.abort();
     clearTimeout(this.expTimer);
+    clearTimeout(this.namesTimer);
     this.procsAbort?.abort();
     this.exportMenu.destroy();
+    this.fsCue.dispose();
+    this.procs.destroy();
     this.pi?.destroy();
     clearInterval(this.refreshTimer);
     clearInterval(this.tickTimer);
@@ -261,7 +279,7 @@ export class DevicePage implements Page {
   }
 
   private async init(): Promise<void> {
-    let res: { device: DeviceSummary; metrics: string[] };
+    let res: DeviceResponse;
     try {
       res = await getDevice(this.id, this.abort.signal);
     } catch (err) {
@@ -275,6 +293,7 @@ export class DevicePage implements Page {
     this.device = d;
     for (const m of res.metrics) this.metrics.add(m);
     for (const m of Object.keys(d.latest?.m ?? {})) this.metrics.add(m);
+    this.applyHubModelNames(res.models);
     if (d.latest) this.learnModelNames([d.latest]);
     this.renderHeader(d);
     this.body.hidden = false;
@@ -335,8 +354,7 @@ export class DevicePage implements Page {
 
   private buildCharts(): void {
     for (const c of this.charts) c.destroy();
-    const gpuNames = new Map((this.device?.inventory.gpus ?? []).map((g) => [g.index, g.name] as const));
-    this.plan = planPage(this.metrics, gpuNames, this.modelNames);
+    this.plan = this.currentPlan();
     this.charts = this.plan.charts.map((def) => new TimeChart(def));
     for (const c of this.charts) {
       c.setInteraction({
@@ -349,11 +367,60 @@ export class DevicePage implements Page {
     }
     this.grid.replaceChildren(...this.charts.map((c) => c.el));
     if (this.charts.length === 0) this.grid.append(h('p', { class: 'muted', text: 'This device has not reported any metrics yet.' }));
+    this.addVirtualToggle(this.plan.virtualInterfaces);
+    this.renderAbsent(this.plan.absent);
     for (const c of this.charts) c.mount();
     this.applyExperiments();
     this.fsSection.hidden = this.plan.filesystems.length === 0;
     this.renderFs();
     this.buildPanels();
+  }
+
+  /** On the network chart: which virtual interfaces are left off, and a button to chart them. */
+  private addVirtualToggle(ifaces: readonly string[]): void {
+    const net = this.charts.find((c) => c.def.id === 'net');
+    const caption = net?.el.querySelector('figcaption');
+    if (!caption || ifaces.length === 0) return;
+    const n = ifaces.length;
+    const label = this.showVirtual ? 'Hide virtual interfaces' : `Show ${n} virtual interface${n === 1 ? '' : 's'}`;
+    caption.append(
+      h(
+        'span',
+        { class: 'chart-extra' },
+        h('button', {
+          class: 'link-btn',
+          text: label,
+          attrs: { type: 'button', 'aria-pressed': String(this.showVirtual), title: 'Virtual interfaces (ifb, dummy, tunnels’ fallback devices) carry no traffic of their own' },
+          data: { action: 'toggle-virtual-ifaces' },
+          on: {
+            click: () => {
+              this.showVirtual = !this.showVirtual;
+              this.buildCharts();
+              void this.loadRange();
+              // The button was rebuilt with the chart: keep the keyboard where it was.
+              this.grid.querySelector<HTMLElement>('[data-action="toggle-virtual-ifaces"]')?.focus();
+            },
+          },
+        }),
+        h('span', { class: 'chart-note', data: { field: 'hidden-ifaces' }, text: `${this.showVirtual ? 'shown' : 'hidden'}: ${ifaces.join(', ')}` }),
+      ),
+    );
+  }
+
+  private renderAbsent(absent: readonly AbsentPanel[]): void {
+    this.absentBox.replaceChildren(
+      ...absent.map((a) =>
+        h(
+          'div',
+          { class: 'absent-card', data: { absent: a.kind }, attrs: { role: 'listitem', title: a.detail } },
+          h('span', { class: 'absent-title', text: a.title }),
+          h('span', { class: 'absent-text', text: a.text }),
+          h('span', { class: 'absent-detail', text: a.detail }),
+        ),
+      ),
+    );
+    this.absentBox.hidden = absent.length === 0;
+    this.el.dataset.absentPanels = absent.map((a) => a.kind).join(' ');
   }
 
   /** Adds the Jetson and Pi panels once the device turns out to be one. */
@@ -386,19 +453,72 @@ export class DevicePage implements Page {
     this.inference?.render(d?.latest?.t, m, this.modelNames);
   }
 
-  /** Model names from inference aggregates (`i`): the metric names only carry a segment. */
-  private learnModelNames(samples: readonly Sample[]): void {
-    for (const s of samples) for (const agg of s.i ?? []) this.learnModelName(agg.model);
+  /** Model names from inference aggregates (`i`): the metric names only carry a segment. True if a name was added. */
+  private learnModelNames(samples: readonly Sample[]): boolean {
+    let changed = false;
+    for (const s of samples) for (const agg of s.i ?? []) changed = this.learnModelName(agg.model) || changed;
+    return changed;
   }
 
-  private learnModelName(model: string): void {
+  /** A model the page has not seen named: its plain segment until the hub says (see modelNames). */
+  private learnModelName(model: string): boolean {
+    if (this.askedModels.has(model)) return false;
+    this.askedModels.add(model);
+    this.scheduleModelNames();
+    if ([...this.modelNames.values()].includes(model)) return false;
     const seg = metricSegment(model);
-    if (!this.modelNames.has(seg)) this.modelNames.set(seg, model);
+    if (this.modelNames.has(seg)) return false;
+    this.modelNames.set(seg, model);
+    return true;
+  }
+
+  /** The hub's segment → model mapping; true if any label changed. */
+  private applyHubModelNames(models: Readonly<Record<string, string>> | undefined): boolean {
+    if (!models) return false;
+    let changed = false;
+    const named = new Set(Object.values(models));
+    // A guess for a model the hub put under another segment (a collision, numbered) goes.
+    for (const [seg, model] of this.modelNames) {
+      if (!this.hubNamed.has(seg) && named.has(model) && models[seg] !== model) {
+        this.modelNames.delete(seg);
+        changed = true;
+      }
+    }
+    for (const [seg, model] of Object.entries(models)) {
+      this.hubNamed.add(seg);
+      this.askedModels.add(model);
+      if (this.modelNames.get(seg) !== model) {
+        this.modelNames.set(seg, model);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Asks the hub for its model names soon (a model turned up that it had not named yet). */
+  private scheduleModelNames(): void {
+    if (this.namesTimer || !this.plan) return;
+    this.namesTimer = setTimeout(() => {
+      this.namesTimer = undefined;
+      getDevice(this.id, this.abort.signal).then(
+        (res) => {
+          if (this.abort.signal.aborted || !this.applyHubModelNames(res.models)) return;
+          if (this.plan && this.planKey(this.currentPlan()) !== this.planKey(this.plan)) {
+            this.buildCharts();
+            void this.loadRange(true);
+          } else {
+            this.panelsDirty = true;
+            this.scheduleFlush();
+          }
+        },
+        () => {},
+      );
+    }, 500);
   }
 
   private currentPlan(): PagePlan {
     const gpuNames = new Map((this.device?.inventory.gpus ?? []).map((g) => [g.index, g.name] as const));
-    return planPage(this.metrics, gpuNames, this.modelNames);
+    return planPage(this.metrics, gpuNames, this.modelNames, { showVirtual: this.showVirtual, capabilities: this.device?.capabilities ?? [] });
   }
 
   /** Experiments overlapping the shown range (device clock): bands on the charts. */
@@ -482,7 +602,10 @@ export class DevicePage implements Page {
   }
 
   private planKey(p: PagePlan): string {
-    return p.charts.map((c) => `${c.id}:${c.series.map((s) => `${s.metric}=${s.label}`).join(',')}`).join('|') + `|fs:${p.filesystems.join(',')}`;
+    return (
+      p.charts.map((c) => `${c.id}:${c.series.map((s) => `${s.metric}=${s.label}`).join(',')}`).join('|') +
+      `|fs:${p.filesystems.join(',')}|virtual:${p.virtualInterfaces.join(',')}|absent:${p.absent.map((a) => `${a.kind}=${a.text}`).join(',')}`
+    );
   }
 
   /** Loads the selected range; `quiet` (periodic refresh, resync) keeps the charts undimmed meanwhile. */
@@ -569,8 +692,8 @@ export class DevicePage implements Page {
   }
 
   private onSamples(samples: Sample[]): void {
-    let replan = false;
-    this.learnModelNames(samples);
+    // A model's first live aggregate can rename its legends (see modelNames).
+    let replan = this.learnModelNames(samples);
     if (samples.some((s) => s.e && s.e.length > 0)) this.scheduleExperimentReload();
     for (const s of samples) {
       for (const name of Object.keys(s.m)) {
@@ -584,8 +707,7 @@ export class DevicePage implements Page {
       // A new interface, disk or sensor appeared: rebuild the charts if the plan changed.
       this.replanTimer = setTimeout(() => {
         this.replanTimer = undefined;
-        const gpuNames = new Map((this.device?.inventory.gpus ?? []).map((g) => [g.index, g.name] as const));
-        if (this.plan && this.planKey(planPage(this.metrics, gpuNames, this.modelNames)) !== this.planKey(this.plan)) {
+        if (this.plan && this.planKey(this.currentPlan()) !== this.planKey(this.plan)) {
           this.buildCharts();
           void this.loadRange();
         }
@@ -648,7 +770,11 @@ export class DevicePage implements Page {
             h('td', { class: 'fs-mount', text: r.fs === 'rootfs' ? '/' : r.fs }),
             h('td', { data: { col: 'used' } }),
             h('td', { data: { col: 'size' } }),
-            h('td', { class: 'fs-util-col' }, h('span', { class: 'bar' }, h('span', { class: 'bar-fill' })), h('span', { class: 'fs-util', data: { col: 'util' } })),
+            h(
+              'td',
+              { class: 'fs-util-col' },
+              h('div', { class: 'fs-util-cell' }, h('span', { class: 'bar' }, h('span', { class: 'bar-fill' })), h('span', { class: 'fs-util', data: { col: 'util' } })),
+            ),
           ),
         );
       }

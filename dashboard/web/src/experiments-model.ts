@@ -2,6 +2,7 @@
 // device charts, the experiments list, the comparison table's rows and the number formats
 // they use (speedup "2.41×", energy in J/mJ/µJ, parameter counts "11.7 M").
 import { formatBytes, formatValue } from '../../../shared/format.js';
+import { conditionRows, scoreRows, tagRow } from './compare-rows-extra.js';
 import type { ComparisonResponse, ExperimentFigure, ExperimentStats, ExperimentSummary, RepeatGroup } from './experiment-types.js';
 import { PALETTE } from './chart-plan.js';
 import { RANGES, type RangeKey } from './router.js';
@@ -221,7 +222,7 @@ export function experimentsHref(filter: { device?: string | null; name?: string 
 }
 
 /** The compare API's URL for an export format (relative to the page, like every API call). */
-export function compareApiUrl(ids: readonly string[], baseline: string | null, format?: 'json' | 'csv' | 'md'): string {
+export function compareApiUrl(ids: readonly string[], baseline: string | null, format?: 'json' | 'csv' | 'md' | 'html'): string {
   const q = new URLSearchParams({ ids: ids.join(',') });
   if (baseline) q.set('baseline', baseline);
   if (format) q.set('format', format);
@@ -241,7 +242,7 @@ export interface CompareCell {
   tone?: Tone;
 }
 
-export type CompareSection = 'Run' | 'Latency' | 'Resources' | 'Power and energy' | 'Model' | 'Versus baseline';
+export type CompareSection = 'Versus baseline' | 'Quality' | 'Run' | 'Latency' | 'Warm-up' | 'Power and energy' | 'Resources' | 'Model' | 'Conditions';
 
 export interface CompareRow {
   key: string;
@@ -252,6 +253,10 @@ export interface CompareRow {
   emphasis?: 'speedup' | 'energy' | 'compression';
   /** Hint under the label. */
   hint?: string;
+  /** The experiments disagree (run conditions): drawn marked. */
+  differs?: boolean;
+  /** Text cells that may break into lines (tags). */
+  wrap?: boolean;
 }
 
 type Getter = (e: ExperimentStats) => number | null | undefined;
@@ -267,35 +272,49 @@ interface RowSpec {
   hint?: string;
   /** Show the change against the baseline under the value. */
   change?: boolean;
+  /** Versus-baseline ratios: the value that means "same as the baseline" (1 for ×, 0 for β). */
+  neutral?: number;
+  /** A row only where some experiment's value is above zero (warm-up calls). */
+  hideZeros?: boolean;
+  /** Any value above zero is bad news (timings dropped, time throttled). */
+  badAboveZero?: boolean;
 }
 
 const ms = (v: number) => formatValue(v, 'ms');
 const perS = (v: number) => formatValue(v, '/s');
 const pct = (v: number) => formatValue(v, '%');
 const watts = (v: number) => formatValue(v, 'W');
+/** Spread as a share of the mean: "4.2 %". */
+const cov = (v: number) => formatShare(v);
 
 /** Figures that are ratios against the baseline (the baseline's own are 1 and 0). */
 const VERSUS: readonly ExperimentFigure[] = ['speedupP50', 'speedupMean', 'compressionParams', 'spaceSavingParams', 'compressionBytes', 'spaceSavingBytes'];
 
 /** Every figure of ExperimentStats: label, format, section; also the repeats' labels. */
 export const FIGURES: readonly RowSpec[] = [
-  { key: 'speedupP50', label: 'Speedup δ (p50)', section: 'Versus baseline', fmt: formatTimes, emphasis: 'speedup', hint: 'baseline p50 ÷ this p50' },
-  { key: 'speedupMean', label: 'Speedup δ (mean)', section: 'Versus baseline', fmt: formatTimes, emphasis: 'speedup', hint: 'baseline mean ÷ this mean' },
-  { key: 'compressionParams', label: 'Compression α (params)', section: 'Versus baseline', fmt: formatTimes, emphasis: 'compression', hint: 'baseline params ÷ these params' },
-  { key: 'spaceSavingParams', label: 'Space saving β (params)', section: 'Versus baseline', fmt: formatShare, emphasis: 'compression', hint: '(baseline − these) ÷ these params' },
-  { key: 'compressionBytes', label: 'Compression α (size)', section: 'Versus baseline', fmt: formatTimes, emphasis: 'compression', hint: 'baseline bytes ÷ these bytes' },
-  { key: 'spaceSavingBytes', label: 'Space saving β (size)', section: 'Versus baseline', fmt: formatShare, emphasis: 'compression', hint: '(baseline − these) ÷ these bytes' },
+  { key: 'speedupP50', label: 'Speedup δ (p50)', section: 'Versus baseline', fmt: formatTimes, emphasis: 'speedup', hint: 'baseline p50 ÷ this p50', neutral: 1 },
+  { key: 'speedupMean', label: 'Speedup δ (mean)', section: 'Versus baseline', fmt: formatTimes, emphasis: 'speedup', hint: 'baseline mean ÷ this mean', neutral: 1 },
+  { key: 'compressionParams', label: 'Compression α (params)', section: 'Versus baseline', fmt: formatTimes, emphasis: 'compression', hint: 'baseline params ÷ these params', neutral: 1 },
+  { key: 'spaceSavingParams', label: 'Space saving β (params)', section: 'Versus baseline', fmt: formatTimes, emphasis: 'compression', hint: '(baseline − these) ÷ these params', neutral: 0 },
+  { key: 'compressionBytes', label: 'Compression α (size)', section: 'Versus baseline', fmt: formatTimes, emphasis: 'compression', hint: 'baseline bytes ÷ these bytes', neutral: 1 },
+  { key: 'spaceSavingBytes', label: 'Space saving β (size)', section: 'Versus baseline', fmt: formatTimes, emphasis: 'compression', hint: '(baseline − these) ÷ these bytes', neutral: 0 },
   { key: 'durationS', label: 'Duration', section: 'Run', fmt: formatDuration },
   { key: 'inferences', label: 'Inferences', section: 'Run', fmt: formatInteger },
   { key: 'items', label: 'Items', section: 'Run', fmt: formatInteger },
   { key: 'inferencesPerS', label: 'Throughput', section: 'Run', fmt: perS, better: 'higher', change: true, hint: 'inferences per second' },
   { key: 'itemsPerS', label: 'Items throughput', section: 'Run', fmt: perS, better: 'higher', change: true, hint: 'items per second' },
+  { key: 'timingsDropped', label: 'Timings dropped', section: 'Run', fmt: formatInteger, badAboveZero: true, hint: 'the agent could not count them' },
   { key: 'latencyMeanMs', label: 'Latency mean', section: 'Latency', fmt: ms, better: 'lower', change: true },
   { key: 'latencyP50Ms', label: 'Latency p50', section: 'Latency', fmt: ms, better: 'lower', change: true },
   { key: 'latencyP90Ms', label: 'Latency p90', section: 'Latency', fmt: ms, better: 'lower', change: true },
+  { key: 'latencyP95Ms', label: 'Latency p95', section: 'Latency', fmt: ms, better: 'lower', change: true },
   { key: 'latencyP99Ms', label: 'Latency p99', section: 'Latency', fmt: ms, better: 'lower', change: true },
   { key: 'latencyMaxMs', label: 'Latency max', section: 'Latency', fmt: ms, better: 'lower' },
   { key: 'latencyStdevMs', label: 'Latency stdev', section: 'Latency', fmt: ms, better: 'lower' },
+  { key: 'latencyCov', label: 'Latency CoV', section: 'Latency', fmt: cov, hint: 'stdev ÷ mean of the calls' },
+  { key: 'firstCallMs', label: 'First call', section: 'Warm-up', fmt: ms, hint: 'latency of the very first call' },
+  { key: 'warmupInferences', label: 'Warm-up calls', section: 'Warm-up', fmt: formatInteger, hideZeros: true, hint: 'left out of the figures' },
+  { key: 'warmupMeanMs', label: 'Warm-up mean', section: 'Warm-up', fmt: ms, hint: 'mean latency of the warm-up calls' },
   {
     key: 'energyPerInferenceJ',
     label: 'Energy per inference',
@@ -305,15 +324,19 @@ export const FIGURES: readonly RowSpec[] = [
     change: true,
     emphasis: 'energy',
   },
+  { key: 'netEnergyPerInferenceJ', label: 'Net energy per inference', section: 'Power and energy', fmt: formatEnergy, better: 'lower', change: true, hint: 'idle power taken off' },
   { key: 'energyJ', label: 'Energy in all', section: 'Power and energy', fmt: formatEnergy },
+  { key: 'netEnergyJ', label: 'Net energy in all', section: 'Power and energy', fmt: formatEnergy, hint: 'energy − idle power × time' },
   { key: 'powerMeanW', label: 'Power mean', section: 'Power and energy', fmt: watts },
   { key: 'powerPeakW', label: 'Power peak', section: 'Power and energy', fmt: watts },
+  { key: 'idlePowerW', label: 'Idle power', section: 'Power and energy', fmt: watts, hint: 'before the start' },
   { key: 'cpuUtilMean', label: 'CPU mean', section: 'Resources', fmt: pct },
   { key: 'cpuUtilPeak', label: 'CPU peak', section: 'Resources', fmt: pct },
   { key: 'gpuUtilMean', label: 'GPU mean', section: 'Resources', fmt: pct },
   { key: 'gpuUtilPeak', label: 'GPU peak', section: 'Resources', fmt: pct },
-  { key: 'memUsedPeakBytes', label: 'Peak memory', section: 'Resources', fmt: formatBytes, better: 'lower' },
+  { key: 'memUsedPeakBytes', label: 'Peak memory (whole device)', section: 'Resources', fmt: formatBytes, better: 'lower', hint: 'mem.used of the device, not of the model alone' },
   { key: 'tempPeakC', label: 'Peak temperature', section: 'Resources', fmt: (v) => formatValue(v, '°C') },
+  { key: 'throttledS', label: 'Time throttled', section: 'Resources', fmt: formatDuration, badAboveZero: true, hint: 'a throttling flag was set' },
   { key: 'params', label: 'Parameters', section: 'Model', fmt: formatCount },
   { key: 'modelBytes', label: 'Model size', section: 'Model', fmt: formatBytes },
 ];
@@ -330,15 +353,27 @@ function toneFor(value: number, neutral: number): Tone {
   return 'neutral';
 }
 
-const SECTION_ORDER: CompareSection[] = ['Versus baseline', 'Run', 'Latency', 'Power and energy', 'Resources', 'Model'];
+const SECTION_ORDER: CompareSection[] = ['Versus baseline', 'Quality', 'Run', 'Latency', 'Warm-up', 'Power and energy', 'Resources', 'Model', 'Conditions'];
+
+/** A sampling interval: "1.0 s", "250 ms". */
+export function formatInterval(seconds: number): string {
+  return seconds < 1 ? formatValue(seconds * 1000, 'ms') : formatDuration(seconds);
+}
+
+/** "first 50 calls", "first 2.0 s", "none, first calls counted". */
+export function formatWarmup(w: ExperimentStats['warmup'] | undefined): string {
+  if (!w) return 'none, first calls counted';
+  if ('calls' in w) return `first ${formatInteger(w.calls)} call${w.calls === 1 ? '' : 's'}`;
+  return `first ${formatDuration(w.ms / 1000)}`;
+}
 
 /**
  * The rows of the comparison table, one cell per experiment in the response's order, by
- * section: versus the baseline first (speedup δ, compression α, space saving β), then run,
- * latency, power and energy, resources, model. Rows where no experiment has a value (no GPU,
- * no power sensor) are left out.
+ * section: versus the baseline first (speedup δ, compression α, space saving β), then quality
+ * scores, run, latency, warm-up, power and energy, resources, model and run conditions. Rows
+ * where no experiment has a value (no GPU, no power sensor, no scores) are left out.
  */
-export function compareRows(res: Pick<ComparisonResponse, 'baseline' | 'experiments'>): CompareRow[] {
+export function compareRows(res: Pick<ComparisonResponse, 'baseline' | 'experiments'> & Partial<Pick<ComparisonResponse, 'idleWindowS'>>): CompareRow[] {
   const exps = res.experiments;
   const baseline = exps.find((e) => e.id === res.baseline) ?? null;
   const rows: CompareRow[] = [];
@@ -350,14 +385,16 @@ export function compareRows(res: Pick<ComparisonResponse, 'baseline' | 'experime
     });
     const versus = VERSUS.includes(spec.key);
     if (versus ? exps.every((e, i) => e.id === res.baseline || values[i] === null) : values.every((v) => v === null)) continue;
+    if (spec.hideZeros && !values.some((v) => v !== null && v > 0)) continue;
     const base = baseline ? get(spec.key)(baseline) : null;
     const cells = exps.map((e, i): CompareCell => {
       const v = values[i]!;
       if (versus) {
         if (e.id === res.baseline) return { text: 'baseline', value: v, tone: 'baseline' };
-        return v === null ? { text: DASH, value: null } : { text: spec.fmt(v), value: v, tone: toneFor(v, spec.fmt === formatShare ? 0 : 1) };
+        return v === null ? { text: DASH, value: null } : { text: spec.fmt(v), value: v, tone: toneFor(v, spec.neutral ?? 1) };
       }
       const cell: CompareCell = { text: v === null ? DASH : spec.fmt(v), value: v };
+      if (spec.badAboveZero && v !== null) cell.tone = v > 0 ? 'bad' : 'good';
       if (e.id === res.baseline) {
         if (spec.change || spec.emphasis) cell.tone = 'baseline';
       } else if (spec.change && v !== null) {
@@ -369,12 +406,30 @@ export function compareRows(res: Pick<ComparisonResponse, 'baseline' | 'experime
       }
       return cell;
     });
-    if (spec.key === 'powerMeanW') {
-      exps.forEach((e, i) => {
-        if (e.powerSource) cells[i]!.sub = POWER_SOURCES[e.powerSource] ?? e.powerSource;
-      });
-    }
-    rows.push({ key: spec.key, label: spec.label, section: spec.section, cells, emphasis: spec.emphasis, hint: spec.hint });
+    const hint = spec.key === 'idlePowerW' && finite(res.idleWindowS) ? `mean over the ${formatDuration(res.idleWindowS)} before the start` : spec.hint;
+    rows.push({ key: spec.key, label: spec.label, section: spec.section, cells, emphasis: spec.emphasis, hint });
+  }
+  rows.push(...scoreRows(exps, res.baseline));
+  const tags = tagRow(exps);
+  if (tags) rows.push(tags);
+  // The warm-up asked for, where any experiment asked for one.
+  if (exps.some((e) => e.warmup)) {
+    rows.push({ key: 'warmup', label: 'Warm-up', section: 'Warm-up', hint: 'timings kept out of the figures', cells: exps.map((e) => ({ text: formatWarmup(e.warmup), value: null })) });
+  }
+  // Where power was read and how finely.
+  if (exps.some((e) => e.powerSource)) {
+    rows.push({
+      key: 'powerSource',
+      label: 'Power source',
+      section: 'Power and energy',
+      hint: 'sensors summed; sampling interval',
+      cells: exps.map((e) => {
+        if (!e.powerSource) return { text: 'no sensor', value: null };
+        const cell: CompareCell = { text: POWER_SOURCES[e.powerSource] ?? e.powerSource, value: null };
+        if (finite(e.powerSampleIntervalS)) cell.sub = `sampled every ${formatInterval(e.powerSampleIntervalS)}`;
+        return cell;
+      }),
+    });
   }
   // Throttling: yes/no, not a number.
   if (exps.some((e) => e.throttled !== null && e.throttled !== undefined)) {
@@ -399,6 +454,7 @@ export function compareRows(res: Pick<ComparisonResponse, 'baseline' | 'experime
       cells: exps.map((e) => ({ text: e.latencySource === 'experiment' ? 'tagged' : e.latencySource === 'time-range' ? 'untagged, in its time' : DASH, value: null })),
     });
   }
+  rows.push(...conditionRows(exps));
   return rows.sort((a, b) => SECTION_ORDER.indexOf(a.section) - SECTION_ORDER.indexOf(b.section));
 }
 

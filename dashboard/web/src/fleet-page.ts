@@ -2,7 +2,7 @@
 import { formatAge, formatValue } from '../../../shared/format.js';
 import type { DeviceSummary } from '../../../shared/live.js';
 import { getSeries, listDevices } from './api.js';
-import { clockWarning, deviceFacts, osLine, type GpuFacts } from './device-facts.js';
+import { clockWarning, deviceFacts, osLine, type DeviceFacts, type GpuFacts } from './device-facts.js';
 import { clear, h, setData, setText } from './dom.js';
 import type { Page } from './page.js';
 import { deviceHref } from './router.js';
@@ -29,13 +29,37 @@ class DeviceCard {
   private readonly gpuRows = h('div', { class: 'gpu-rows' });
   private readonly hot = h('dd', { data: { field: 'hottest' } });
   private readonly hotRow: HTMLElement;
+  private readonly load = h('dd', { data: { field: 'load' } });
+  private readonly loadRow: HTMLElement;
+  private readonly disk = h('dd', { data: { field: 'disk' } });
+  private readonly diskBar = h('span', { class: 'bar-fill' });
+  private readonly diskRow: HTMLElement;
+  private readonly net = h('dd', { data: { field: 'net' }, attrs: { title: 'received ↓ and sent ↑, all interfaces but virtual ones' } });
+  private readonly netRow: HTMLElement;
+  private readonly first = h('dd', { data: { field: 'first-seen' } });
   private readonly os = h('div', { class: 'device-os' });
   private readonly clockWarn = h('div', { class: 'clock-warning', attrs: { role: 'note' } });
   private readonly spark = new Sparkline(SPARK_WINDOW_MS, 100, 'CPU over the last 10 minutes');
   private gpuKey = '';
 
   constructor(readonly id: string) {
-    this.hotRow = h('div', { class: 'stat' }, h('dt', { text: 'Hottest' }), this.hot);
+    this.hotRow = h('div', { class: 'stat', data: { stat: 'hottest' } }, h('dt', { text: 'Hottest' }), this.hot);
+    this.loadRow = h('div', { class: 'stat', data: { stat: 'load' }, attrs: { title: 'Load average over 1 minute' } }, h('dt', { text: 'Load 1 min' }), this.load);
+    this.diskRow = h(
+      'div',
+      { class: 'stat', data: { stat: 'disk' }, attrs: { title: 'Root filesystem (/) in use' } },
+      h('dt', { text: 'Disk /' }),
+      this.disk,
+      h('span', { class: 'bar' }, this.diskBar),
+    );
+    this.netRow = h('div', { class: 'stat', data: { stat: 'net' } }, h('dt', { text: 'Network' }), this.net);
+    // The agent reports no uptime metric: this is when the hub first heard from the device.
+    const firstRow = h(
+      'div',
+      { class: 'stat', data: { stat: 'first-seen' }, attrs: { title: 'When this hub first heard from the device (the agent reports no uptime)' } },
+      h('dt', { text: 'First seen' }),
+      this.first,
+    );
     this.el = h(
       'a',
       { class: 'device-card', attrs: { href: deviceHref(id) }, data: { 'device-id': id } },
@@ -51,8 +75,12 @@ class DeviceCard {
         'dl',
         { class: 'card-stats' },
         h('div', { class: 'stat' }, h('dt', { text: 'Memory' }), this.mem, h('span', { class: 'bar' }, this.memBar)),
+        this.loadRow,
+        this.diskRow,
+        this.netRow,
         this.gpuRows,
         this.hotRow,
+        firstRow,
       ),
       this.os,
       this.clockWarn,
@@ -69,6 +97,8 @@ class DeviceCard {
     setText(this.badge, d.online ? 'online' : 'offline');
     this.badge.className = `badge ${d.online ? 'badge-online' : 'badge-offline'}`;
     this.el.classList.toggle('is-offline', !d.online);
+    // Offline, every value below is the last one it sent: dimmed, and the line above says when.
+    setData(this.el, { stale: String(!d.online) });
     const clock = clockWarning(d);
     setText(this.clockWarn, clock ?? '');
     this.clockWarn.hidden = clock === null;
@@ -76,7 +106,7 @@ class DeviceCard {
       this.seen.hidden = true;
     } else {
       this.seen.hidden = false;
-      setText(this.seen, d.lastSeen === null ? 'never sent data' : `last seen ${formatAge(now - d.lastSeen)}`);
+      setText(this.seen, d.lastSeen === null ? 'never sent data' : `last seen ${formatAge(now - d.lastSeen)} · values from then`);
     }
     setText(this.cpu, formatValue(f.cpuUtil, '%'));
     setText(
@@ -86,13 +116,37 @@ class DeviceCard {
     const memPct = f.memUsed !== undefined && f.memTotal ? Math.min(100, (100 * f.memUsed) / f.memTotal) : 0;
     this.memBar.style.width = `${memPct.toFixed(1)}%`;
     this.updateGpus(f.gpus);
-    this.hotRow.hidden = !f.hottest;
-    if (f.hottest) {
-      clear(this.hot);
-      this.hot.append(formatValue(f.hottest.value, '°C'), ' ', h('small', { text: f.hottest.sensor }));
-    }
+    this.updateSystem(f);
+    setText(this.first, formatAge(now - d.firstSeen));
     setText(this.os, osLine(d));
     this.spark.update(store.cpuHistory(d.id), gapFor(d));
+  }
+
+  /** Load, root filesystem, network and the hottest sensor: rows shown when the device reports them. */
+  private updateSystem(f: DeviceFacts): void {
+    this.loadRow.hidden = f.load1 === undefined;
+    setText(this.load, formatValue(f.load1, 'load'));
+    this.diskRow.hidden = f.rootfs === null;
+    if (f.rootfs) {
+      const { used, size, util } = f.rootfs;
+      const parts = [formatValue(util, '%')];
+      if (used !== undefined && size) parts.push(`${formatValue(used, 'bytes')} / ${formatValue(size, 'bytes')}`);
+      setText(this.disk, parts.join(' · '));
+      const pct = Math.max(0, Math.min(100, util ?? 0));
+      this.diskBar.style.width = `${pct.toFixed(1)}%`;
+      this.diskBar.classList.toggle('is-high', pct >= 90);
+    }
+    this.netRow.hidden = f.net === null;
+    if (f.net) setText(this.net, `↓ ${formatValue(f.net.rx, 'B/s')} ↑ ${formatValue(f.net.tx, 'B/s')}`);
+    // "no sensors" once the device has reported something; nothing while it has not.
+    this.hotRow.hidden = !f.hottest && !f.reported;
+    const key = f.hottest ? `${f.hottest.value}:${f.hottest.sensor}` : 'none';
+    if (this.hot.dataset.key !== key) {
+      this.hot.dataset.key = key;
+      clear(this.hot);
+      if (f.hottest) this.hot.append(formatValue(f.hottest.value, '°C'), ' ', h('small', { text: f.hottest.sensor }));
+      else this.hot.append(h('small', { text: 'no sensors' }));
+    }
   }
 
   private updateGpus(gpus: GpuFacts[]): void {

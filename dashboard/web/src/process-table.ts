@@ -4,6 +4,7 @@
 import { formatBytes, formatRate } from '../../../shared/format.js';
 import type { ProcessRow, ProcessTable } from '../../../shared/protocol.js';
 import { clear, h, setText } from './dom.js';
+import { scrollCue } from './scroll-cue.js';
 import { DEFAULT_SORT, nextSort, PROC_COLUMNS, shortenCommand, sortRows, type ProcColumn, type ProcKey, type SortState } from './process-model.js';
 import { fullTime } from './time-axis.js';
 
@@ -20,19 +21,26 @@ export class ProcessTableView {
   private sort: SortState = DEFAULT_SORT;
   private current: { t: number; table: ProcessTable } | null = null;
   private columns: readonly ProcColumn[] = PROC_COLUMNS;
+  /** A phone shows part of the table: "scroll sideways" and a fade while there is more. */
+  private readonly cue: { el: HTMLElement; dispose: () => void };
 
   constructor() {
     this.table = h('table', { class: 'data-table proc-table' }, h('thead', null, this.headRow), this.body);
+    this.cue = scrollCue(h('div', { class: 'table-wrap' }, this.table), 'Scroll sideways for all columns →');
     this.el = h(
       'section',
       { class: 'panel procs-panel', data: { panel: 'processes' } },
       h('div', { class: 'panel-head' }, h('h2', { text: 'Processes' }), this.meta),
-      h('div', { class: 'table-wrap' }, this.table),
+      this.cue.el,
       this.empty,
     );
     this.el.dataset.sort = `${this.sort.key}:${this.sort.dir}`;
     this.renderHead();
     this.show(null, null);
+  }
+
+  destroy(): void {
+    this.cue.dispose();
   }
 
   /** Time (device clock) of the table shown, or null. */

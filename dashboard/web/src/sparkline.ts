@@ -47,7 +47,10 @@ export class Sparkline {
     let area = '';
     let runStart: TimedValue | null = null;
     let prev: TimedValue | null = null;
+    let runLength = 0;
     const closeRun = () => {
+      // A lone point (no neighbour within gapMs) would draw nothing: a short dash instead.
+      if (runLength === 1) line += 'm-1,0h2';
       if (runStart && prev) area += `L${x(prev.t)},${H}L${x(runStart.t)},${H}Z`;
     };
     for (const p of points) {
@@ -57,9 +60,11 @@ export class Sparkline {
         line += `M${x(p.t)},${y(p.v)}`;
         area += `M${x(p.t)},${y(p.v)}`;
         runStart = p;
+        runLength = 1;
       } else {
         line += `L${x(p.t)},${y(p.v)}`;
         area += `L${x(p.t)},${y(p.v)}`;
+        runLength++;
       }
       prev = p;
     }

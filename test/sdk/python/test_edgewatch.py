@@ -6,6 +6,8 @@ receiver; here a plain UDP socket and a tiny HTTP server stand in for the agent.
 """
 
 import asyncio
+import decimal
+import fractions
 import http.server
 import json
 import os
@@ -62,6 +64,12 @@ class EncodingTest(unittest.TestCase):
         for bad in ["", "has space", "x" * 129, "é"]:
             self.assertFalse(edgewatch.MODEL_NAME_RE.match(bad), bad)
 
+    def test_score_names_are_free_text_without_control_characters(self):
+        for good in ["top1", "<img src=x onerror=alert(1)>", '=HYPERLINK("http://x","y")', "精度 ✓", "🚀" * 64, "x" * 64]:
+            self.assertTrue(edgewatch.SCORE_NAME_RE.fullmatch(good), good)
+        for bad in ["", "x" * 65, "tab\there", "new\nline", "trailing\n", "nul\x00", "del\x7f", "esc\x1b[31m"]:
+            self.assertFalse(edgewatch.SCORE_NAME_RE.fullmatch(bad), repr(bad))
+
 
 class UdpClientTest(unittest.TestCase):
     def setUp(self):
@@ -113,6 +121,8 @@ class UdpClientTest(unittest.TestCase):
             ("m", 1, {"batch": 1.5}), ("m", 1, {"batch": True}), ("m", 1, {"tags": {"bad key": "v"}}),
             ("m", 1, {"tags": {"k": "v" * 257}}), ("m", 1, {"tags": {"k%d" % i: "v" for i in range(33)}}),
             ("m", 1, {"tags": {"k": object()}}), ("m", 1, {"t": -1}), ("m", 1, {"experiment": "not valid!"}),
+            # "$" alone matches before a trailing newline: these must not slip through.
+            ("m\n", 1, {}), ("m", 1, {"experiment": "x-1\n"}), ("m", 1, {"tags": {"k\n": "v"}}),
         ]
         for model, latency, kwargs in bad:
             self.client.record(model, latency, **kwargs)
@@ -211,6 +221,18 @@ class AgentDownTest(unittest.TestCase):
         self.assertFalse(client.end_experiment("x-nope"))
         client.close()
 
+    def test_scores_never_raise_nor_block_and_are_counted(self):
+        client = edgewatch.Client(port=_dead_port(), experiment=None)
+        started = time.monotonic()
+        self.assertFalse(client.score("top1", 0.9, experiment="x-1"))
+        self.assertFalse(client.score("top1", 0.9))  # no experiment
+        self.assertFalse(client.score("top1", float("nan"), experiment="x-1"))
+        self.assertLess(time.monotonic() - started, 2)
+        self.assertEqual(client.stats(), {"sent": 0, "dropped": 3, "errors": 1, "invalid": 1, "pending": 0})
+        client.close()
+        self.assertFalse(client.score("top1", 1, experiment="x-1"))
+        self.assertEqual(client.dropped(), 4)
+
     def test_http_failures_are_dropped_quickly(self):
         client = edgewatch.Client(port=_dead_port(), transport="http", experiment=None)
         started = time.monotonic()
@@ -229,10 +251,11 @@ class AgentDownTest(unittest.TestCase):
             client = edgewatch.Client(port=server.getsockname()[1], transport="http", timeout=0.2, experiment=None)
             started = time.monotonic()
             self.assertIsNone(client.start_experiment("hung"))
+            self.assertFalse(client.score("top1", 1, experiment="x-1"))
             client.record("m", 1)
             client.flush()
             self.assertLess(time.monotonic() - started, 2)
-            self.assertEqual(client.dropped(), 1)
+            self.assertEqual(client.dropped(), 2)
             client.close()
         finally:
             server.close()
@@ -242,6 +265,7 @@ class _Agent(http.server.BaseHTTPRequestHandler):
     """A stand-in for the agent's HTTP side: remembers requests, answers like the agent."""
 
     requests = []
+    open = set()
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
@@ -249,9 +273,19 @@ class _Agent(http.server.BaseHTTPRequestHandler):
         if self.path == "/v1/timings":
             self._reply(202, {"accepted": len(body["timings"])})
         elif self.path == "/v1/experiments":
-            self._reply(201, {"id": "x-py-%d" % len(_Agent.requests), "start": 1})
+            exp_id = "x-py-%d" % len(_Agent.requests)
+            _Agent.open.add(exp_id)
+            self._reply(201, {"id": exp_id, "start": 1})
         elif self.path.endswith("/end"):
-            self._reply(200, {"id": self.path.split("/")[3], "end": 2})
+            exp_id = self.path.split("/")[3]
+            _Agent.open.discard(exp_id)
+            self._reply(200, {"id": exp_id, "end": 2})
+        elif self.path.endswith("/scores"):
+            exp_id = self.path.split("/")[3]
+            if exp_id in _Agent.open:
+                self._reply(200, {"id": exp_id, "scores": len(body["scores"])})
+            else:
+                self._reply(404, {"error": "no open experiment"})
         else:
             self._reply(404, {"error": "no route"})
 
@@ -270,6 +304,7 @@ class _Agent(http.server.BaseHTTPRequestHandler):
 class HttpAndExperimentTest(unittest.TestCase):
     def setUp(self):
         _Agent.requests = []
+        _Agent.open = set()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Agent)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -307,14 +342,85 @@ class HttpAndExperimentTest(unittest.TestCase):
         self.assertEqual(_Agent.requests[3][1], {"timings": [{"model": "m", "latencyMs": 3}]})
         self.assertEqual(client.stats()["sent"], 3)
 
+    def test_scores_and_warm_up(self):
+        class Scalar(object):  # what numpy and torch scalars look like to float()
+            def __float__(self):
+                return 0.25
+
+        hostile = ["<img src=x onerror=alert(1)>", '=HYPERLINK("http://evil.example","x")', "精度 ✓ 🚀"]
+        client = edgewatch.Client(port=self.port, experiment=None)
+        with client.experiment_context("scored", warmup_calls=20) as exp_id:
+            self.assertTrue(client.score("top1", 0.912))
+            self.assertTrue(client.score("WER", 7, better="lower"))
+            self.assertTrue(client.score("np", Scalar(), better=None))
+            self.assertTrue(client.score("frac", fractions.Fraction(1, 8)))
+            self.assertTrue(client.score("dec", decimal.Decimal("0.5")))
+            for name in hostile:
+                self.assertTrue(client.score(name, -1.5))
+        with client.experiment_context("timed", warmup_ms=2500.4) as timed_id:
+            pass
+        self.assertTrue(client.score("explicit", 1, experiment=exp_id) is False)  # ended: the agent says 404
+        client.close()
+        self.assertEqual(_Agent.requests[0], ("/v1/experiments", {"name": "scored", "warmup": {"calls": 20}}))
+        scores = [body["scores"] for path, body in _Agent.requests if path == "/v1/experiments/%s/scores" % exp_id]
+        self.assertEqual(scores, [
+            [{"name": "top1", "value": 0.912, "better": "higher"}],
+            [{"name": "WER", "value": 7.0, "better": "lower"}],
+            [{"name": "np", "value": 0.25, "better": "higher"}],
+            [{"name": "frac", "value": 0.125, "better": "higher"}],
+            [{"name": "dec", "value": 0.5, "better": "higher"}],
+        ] + [[{"name": name, "value": -1.5, "better": "higher"}] for name in hostile] + [
+            [{"name": "explicit", "value": 1.0, "better": "higher"}],
+        ])
+        # Every score made inside the experiment went out before its end; the late one after it.
+        paths = [path for path, _ in _Agent.requests]
+        end_at = paths.index("/v1/experiments/%s/end" % exp_id)
+        self.assertEqual(paths[1:end_at], ["/v1/experiments/%s/scores" % exp_id] * 8)
+        self.assertEqual(paths[-1], "/v1/experiments/%s/scores" % exp_id)
+        self.assertIn(("/v1/experiments", {"name": "timed", "warmup": {"ms": 2500}}), _Agent.requests)
+        self.assertIsNotNone(timed_id)
+        self.assertEqual(client.stats(), {"sent": 8, "dropped": 1, "errors": 1, "invalid": 0, "pending": 0})
+
+    def test_invalid_scores_and_warm_ups_are_counted_not_raised(self):
+        client = edgewatch.Client(port=self.port, transport="http", experiment=None)
+        self.assertFalse(client.score("top1", 0.9))  # no experiment open: dropped, not invalid
+        exp_id = client.start_experiment("scored")
+        bad = [
+            ("top1", float("nan"), {}), ("top1", float("inf"), {}), ("top1", -float("inf"), {}),
+            ("top1", "0.9", {}), ("top1", "1e999", {}), ("top1", b"1", {}), ("top1", True, {}),
+            ("top1", None, {}), ("top1", 10 ** 400, {}), ("top1", object(), {}), ("top1", [1], {}),
+            ("top1", 1, {"better": "more"}), ("top1", 1, {"better": "Higher"}), ("top1", 1, {"better": 1}),
+            ("top1", 1, {"experiment": "not valid!"}), ("top1", 1, {"experiment": "x-1\n"}),
+            ("", 1, {}), ("x" * 65, 1, {}), ("tab\there", 1, {}), ("trailing\n", 1, {}), ("nul\x00", 1, {}),
+            ("del\x7f", 1, {}), (None, 1, {}), (42, 1, {}),
+        ]
+        for name, value, kwargs in bad:
+            self.assertFalse(client.score(name, value, **kwargs), (name, value, kwargs))
+        self.assertFalse(client.score("top1", 1, experiment=None))  # explicitly none: dropped
+        for kwargs in [{"warmup_calls": 0}, {"warmup_calls": 1.5}, {"warmup_calls": True}, {"warmup_calls": "20"},
+                       {"warmup_calls": 1000001}, {"warmup_ms": 0}, {"warmup_ms": float("nan")}, {"warmup_ms": "5s"},
+                       {"warmup_ms": 86400001}, {"warmup_calls": 1, "warmup_ms": 1}]:
+            self.assertIsNone(client.start_experiment("bad warm-up", **kwargs), kwargs)
+            with client.experiment_context("bad warm-up", **kwargs) as none:
+                self.assertIsNone(none)
+        self.assertTrue(client.score("ok", 1))
+        client.close()
+        self.assertEqual([path for path, _ in _Agent.requests], ["/v1/experiments", "/v1/experiments/%s/scores" % exp_id])
+        self.assertEqual(client.stats(), {"sent": 1, "dropped": len(bad) + 2, "errors": 0, "invalid": len(bad), "pending": 0})
+
     def test_an_inherited_experiment_is_reused_and_not_ended(self):
         os.environ["EDGEWATCH_EXPERIMENT"] = "x-parent"
         client = edgewatch.Client(port=self.port, transport="http")
-        with client.experiment_context("child") as exp_id:
+        _Agent.open.add("x-parent")
+        with client.experiment_context("child", warmup_calls=5) as exp_id:
             self.assertEqual(exp_id, "x-parent")
             client.record("m", 1)
+            self.assertTrue(client.score("top1", 0.5))
         client.close()
-        self.assertEqual(_Agent.requests, [("/v1/timings", {"timings": [{"model": "m", "latencyMs": 1, "experiment": "x-parent"}]})])
+        self.assertEqual(_Agent.requests, [
+            ("/v1/experiments/x-parent/scores", {"scores": [{"name": "top1", "value": 0.5, "better": "higher"}]}),
+            ("/v1/timings", {"timings": [{"model": "m", "latencyMs": 1, "experiment": "x-parent"}]}),
+        ])
 
 
 class ModuleHelpersTest(unittest.TestCase):
