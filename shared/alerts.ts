@@ -92,6 +92,13 @@ export interface AlertSettings {
   webhookUrl: string | null;
 }
 
+/** GET /api/v1/alerts/settings: the settings, and whether webhooks are signed (never the secret). */
+export interface AlertSettingsView extends AlertSettings {
+  hasSigningSecret: boolean;
+  /** Hub clock, ms; null: none yet (one is created with the first delivery or a rotation). */
+  signingSecretCreatedAt: number | null;
+}
+
 /** GET /api/v1/alerts/rules */
 export interface AlertRulesResponse {
   rules: AlertRule[];

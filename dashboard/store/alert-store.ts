@@ -2,7 +2,13 @@
 // statement is prepared once and takes parameters. History is bounded: each insert prunes the
 // oldest rows past `maxEvents`, a few at a time, and never an alert that is still firing.
 import type { Database as Db, Statement } from 'better-sqlite3';
-import type { AlertEvent, AlertKind, AlertRule, AlertRuleInput, AlertSettings, DeliveryStatus, ThresholdOp } from '../../shared/alerts.js';
+import type { AlertEvent, AlertKind, AlertRule, AlertRuleInput, AlertSettings, AlertSettingsView, DeliveryStatus, ThresholdOp } from '../../shared/alerts.js';
+
+/** GET /api/v1/alerts/settings: whether a signing secret exists and since when, never its value. */
+export interface SigningSecret {
+  secret: string;
+  createdAt: number;
+}
 
 export const DEFAULT_MAX_ALERT_EVENTS = 10_000;
 /** Rows removed per insert at most: one insert never pays for a large backlog at once. */
@@ -103,7 +109,16 @@ export class AlertStore {
       prune: db.prepare(
         `DELETE FROM alert_events WHERE id IN (SELECT id FROM alert_events WHERE id <= ? AND NOT (${OPEN}) ORDER BY id LIMIT ${PRUNE_BATCH})`,
       ),
-      settings: db.prepare('SELECT webhook_url AS webhookUrl FROM alert_settings WHERE id = 1'),
+      settings: db.prepare(
+        'SELECT webhook_url AS webhookUrl, signing_secret_created_at AS createdAt, signing_secret IS NOT NULL AS has FROM alert_settings WHERE id = 1',
+      ),
+      secret: db.prepare('SELECT signing_secret AS secret, signing_secret_created_at AS createdAt FROM alert_settings WHERE id = 1 AND signing_secret IS NOT NULL'),
+      // `keep` 1: only when none is set yet (first need); 0: replace (rotation).
+      putSecret: db.prepare(
+        `INSERT INTO alert_settings (id, webhook_url, updated_at, signing_secret, signing_secret_created_at) VALUES (1, NULL, @now, @secret, @now)
+         ON CONFLICT(id) DO UPDATE SET signing_secret = excluded.signing_secret, signing_secret_created_at = excluded.signing_secret_created_at, updated_at = excluded.updated_at
+         WHERE @keep = 0 OR signing_secret IS NULL`,
+      ),
       setSettings: db.prepare(
         'INSERT INTO alert_settings (id, webhook_url, updated_at) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET webhook_url = excluded.webhook_url, updated_at = excluded.updated_at',
       ),
@@ -198,6 +213,26 @@ export class AlertStore {
   setSettings(settings: AlertSettings, now: number): AlertSettings {
     this.s.setSettings!.run(settings.webhookUrl, now);
     return this.settings();
+  }
+
+  /** The settings as the API shows them: the signing secret only as "set, since when". */
+  settingsView(): AlertSettingsView {
+    const row = this.s.settings!.get() as { webhookUrl: string | null; createdAt: number | null; has: number } | undefined;
+    return { webhookUrl: row?.webhookUrl ?? null, hasSigningSecret: row?.has === 1, signingSecretCreatedAt: row?.has === 1 ? row.createdAt : null };
+  }
+
+  /** The current signing secret, created (with `create()`) when there is none yet. */
+  signingSecret(create: () => string, now: number): SigningSecret {
+    const existing = this.s.secret!.get() as SigningSecret | undefined;
+    if (existing) return existing;
+    this.s.putSecret!.run({ now, secret: create(), keep: 1 });
+    return this.s.secret!.get() as SigningSecret;
+  }
+
+  /** Replaces the signing secret: the old one signs nothing from now on. */
+  rotateSigningSecret(secret: string, now: number): SigningSecret {
+    this.s.putSecret!.run({ now, secret, keep: 0 });
+    return this.s.secret!.get() as SigningSecret;
   }
 
   /** Drops a few of the oldest rows once history is past maxEvents (ids only grow). */

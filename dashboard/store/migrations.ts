@@ -331,6 +331,12 @@ export const MIGRATIONS: readonly string[] = [
     updated_at  INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 11: the webhook signing secret (dashboard/server/alerts/webhook-signature.ts): created on
+  // first need, replaced on rotation, never returned by GET /api/v1/alerts/settings.
+  `
+  ALTER TABLE alert_settings ADD COLUMN signing_secret TEXT;
+  ALTER TABLE alert_settings ADD COLUMN signing_secret_created_at INTEGER;  -- hub clock, ms
+  `,
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

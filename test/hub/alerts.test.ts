@@ -314,7 +314,7 @@ describe('alerts across a hub restart', () => {
 
     const second = await start();
     expect((await call<{ rules: AlertRule[] }>(second, 'GET', '/alerts/rules')).body.rules).toEqual([hot]);
-    expect((await call(second, 'GET', '/alerts/settings')).body).toEqual({ webhookUrl: receiver.url });
+    expect((await call(second, 'GET', '/alerts/settings')).body).toMatchObject({ webhookUrl: receiver.url, hasSigningSecret: true });
     expect((await active(second)).map((e) => e.id)).toEqual([fired.eventId]);
 
     agent = await Agent.connect(second, 'jetson');

@@ -2,10 +2,11 @@
 // webhook settings and a test delivery. Routes parse and check (validate.ts), then ask the
 // alert store; the engine is poked after a rule change so its effect shows within a moment.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import type { AlertEventsResponse, AlertRulesResponse, AlertSettings, WebhookTestResponse } from '../../../shared/alerts.js';
+import type { AlertEventsResponse, AlertRulesResponse, AlertSettingsView, WebhookTestResponse } from '../../../shared/alerts.js';
 import { DEVICE_ID_RE } from '../../../shared/protocol.js';
 import { BadRequest, stringParam } from '../api.js';
 import type { Alerts } from './index.js';
+import { newSigningSecret } from './webhook-signature.js';
 import { parseRuleInput, parseSettings, parseTestTarget } from './validate.js';
 
 const DEFAULT_EVENTS = 200;
@@ -58,12 +59,21 @@ export function alertsRouter(alerts: Alerts): Router {
     res.json({ events: store.openAlerts() } satisfies AlertEventsResponse);
   });
 
+  // The signing secret shows here only as "set, since when": its value is returned once, by rotate.
   api.get('/alerts/settings', (_req, res) => {
-    res.json(store.settings() satisfies AlertSettings);
+    res.json(store.settingsView() satisfies AlertSettingsView);
   });
 
   api.put('/alerts/settings', ...body, (req, res) => {
-    res.json(store.setSettings(parseSettings(req.body), Date.now()) satisfies AlertSettings);
+    store.setSettings(parseSettings(req.body), Date.now());
+    res.json(store.settingsView() satisfies AlertSettingsView);
+  });
+
+  // A new signing secret, shown this once; the old one stops signing at once. Never logged.
+  api.post('/alerts/settings/signing-secret/rotate', ...body, (_req, res) => {
+    const { secret, createdAt } = store.rotateSigningSecret(newSigningSecret(), Date.now());
+    res.setHeader('cache-control', 'no-store');
+    res.json({ secret, createdAt });
   });
 
   // One POST of a sample payload to the URL in the body, or to the saved one; no retry.

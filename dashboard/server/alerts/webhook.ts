@@ -6,6 +6,7 @@ import type { AlertEvent, WebhookPayload, WebhookTestResponse } from '../../../s
 import { describeCondition, deviceLinkPath, formatForMs, formatNumber } from '../../../shared/alerts.js';
 import type { Logger } from '../../../shared/log.js';
 import type { AlertStore } from '../../store/alert-store.js';
+import { newSigningSecret, signWebhook } from './webhook-signature.js';
 
 /** Waits before the 2nd, 3rd… attempt: six attempts over about half a minute. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000, 16_000];
@@ -145,10 +146,14 @@ export class WebhookDeliverer {
   private async post(url: string, payload: WebhookPayload): Promise<PostResult> {
     let res: Response;
     try {
+      // Signed per attempt: a retry carries its own timestamp (and the secret current now).
+      const body = JSON.stringify(payload);
+      const now = Date.now();
+      const { secret } = this.store.signingSecret(newSigningSecret, now);
       res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': this.userAgent },
-        body: JSON.stringify(payload),
+        headers: { 'content-type': 'application/json', 'user-agent': this.userAgent, ...signWebhook(secret, body, Math.floor(now / 1000)) },
+        body,
         // A redirected POST would arrive as a GET elsewhere: report it instead.
         redirect: 'manual',
         signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.stop.signal]),

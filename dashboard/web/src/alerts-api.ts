@@ -8,6 +8,7 @@ import type {
   AlertRuleInput,
   AlertRulesResponse,
   AlertSettings,
+  AlertSettingsView,
   WebhookTestResponse,
 } from '../../../shared/alerts.js';
 import { ApiError, authRequired, errorMessage } from './api.js';
@@ -55,12 +56,18 @@ export async function alertHistory(q: { device?: string | null; limit?: number }
   return (await request<AlertEventsResponse>('GET', `api/v1/alerts/events${s ? `?${s}` : ''}`, undefined, signal)).events;
 }
 
-export function getAlertSettings(signal?: AbortSignal): Promise<AlertSettings> {
+/** GET /api/v1/alerts/settings: the signing secret only as "set, since when". */
+export function getAlertSettings(signal?: AbortSignal): Promise<AlertSettingsView> {
   return request('GET', 'api/v1/alerts/settings', undefined, signal);
 }
 
-export function saveAlertSettings(settings: AlertSettings): Promise<AlertSettings> {
+export function saveAlertSettings(settings: AlertSettings): Promise<AlertSettingsView> {
   return request('PUT', 'api/v1/alerts/settings', settings);
+}
+
+/** A new webhook signing secret: its value comes back this once only. */
+export function rotateSigningSecret(): Promise<{ secret: string; createdAt: number }> {
+  return request('POST', 'api/v1/alerts/settings/signing-secret/rotate');
 }
 
 /** One test POST to `url` (or to the saved URL when omitted). */

@@ -2,8 +2,19 @@
 // form to add one (templates fill it in), the webhook, and the history with each notification's
 // delivery. Polled every few seconds while shown. Rule, device and metric names are untrusted:
 // textContent only.
-import type { AlertEvent, AlertRule, AlertRuleInput } from '../../../shared/alerts.js';
-import { activeAlerts, alertHistory, createRule, deleteRule, getAlertSettings, listRules, saveAlertSettings, testWebhook, updateRule } from './alerts-api.js';
+import type { AlertEvent, AlertRule, AlertRuleInput, AlertSettingsView } from '../../../shared/alerts.js';
+import {
+  activeAlerts,
+  alertHistory,
+  createRule,
+  deleteRule,
+  getAlertSettings,
+  listRules,
+  rotateSigningSecret,
+  saveAlertSettings,
+  testWebhook,
+  updateRule,
+} from './alerts-api.js';
 import {
   conditionText,
   deliveryText,
@@ -548,6 +559,16 @@ class WebhookPanel {
   private readonly status = h('p', { class: 'alerts-webhook-status', data: { webhook: 'status' }, attrs: { 'aria-live': 'polite' } });
   private readonly saveBtn = h('button', { class: 'btn btn-primary', text: 'Save', attrs: { type: 'submit' }, data: { action: 'save-webhook' } });
   private readonly testBtn = h('button', { class: 'btn', text: 'Send test', attrs: { type: 'button' }, data: { action: 'test-webhook' } });
+  private readonly rotateBtn = h('button', { class: 'btn', text: 'Rotate signing secret', attrs: { type: 'button' }, data: { action: 'rotate-secret' } });
+  private readonly secretState = h('p', { class: 'muted alerts-hint', data: { webhook: 'secret-state' } });
+  // The new secret, shown once (after a rotation) and never fetched again.
+  private readonly secretField = input('signingSecret', 'text', { readonly: 'readonly', autocomplete: 'off', spellcheck: 'false' });
+  private readonly secretBox = h(
+    'div',
+    { data: { webhook: 'new-secret' } },
+    field('New signing secret', this.secretField),
+    h('p', { class: 'muted alerts-hint', text: 'Copy it now: it is shown only this once. Deliveries are signed with it from now on; the old secret no longer verifies.' }),
+  );
 
   constructor() {
     const form = h(
@@ -562,18 +583,54 @@ class WebhookPanel {
       void this.save();
     });
     this.testBtn.addEventListener('click', () => void this.test());
+    this.rotateBtn.addEventListener('click', () => void this.rotate());
+    this.secretField.addEventListener('focus', () => this.secretField.select());
+    this.secretBox.hidden = true;
     this.el = h(
       'section',
       { class: 'panel', data: { section: 'webhook' }, attrs: { 'aria-labelledby': 'alerts-webhook-title' } },
       h('div', { class: 'panel-head' }, h('h2', { attrs: { id: 'alerts-webhook-title' }, text: 'Webhook' })),
       h('p', { class: 'muted alerts-hint', text: 'Every firing and resolution is POSTed here as JSON, retried with backoff until it answers 2xx.' }),
       form,
+      h(
+        'div',
+        { class: 'alerts-signing', data: { webhook: 'signing' } },
+        h('p', { class: 'muted alerts-hint', text: 'Each POST is signed: X-Edgewatch-Signature is v1= and the HMAC-SHA256 of "<X-Edgewatch-Timestamp>.<body>" with the signing secret.' }),
+        this.secretState,
+        h('div', { class: 'alerts-buttons' }, this.rotateBtn),
+        this.secretBox,
+      ),
     );
+  }
+
+  private showSecretState(s: Pick<AlertSettingsView, 'hasSigningSecret' | 'signingSecretCreatedAt'>): void {
+    setText(
+      this.secretState,
+      s.hasSigningSecret && s.signingSecretCreatedAt !== null
+        ? `Signing secret created ${new Date(s.signingSecretCreatedAt).toLocaleString()}.`
+        : 'No signing secret yet: one is made with the first delivery; rotate to see a new one.',
+    );
+  }
+
+  private async rotate(): Promise<void> {
+    this.rotateBtn.disabled = true;
+    try {
+      const r = await rotateSigningSecret();
+      this.secretField.value = r.secret;
+      this.secretBox.hidden = false;
+      this.showSecretState({ hasSigningSecret: true, signingSecretCreatedAt: r.createdAt });
+      this.secretField.focus();
+    } catch (err) {
+      this.say(`Signing secret not rotated: ${(err as Error).message}`, 'bad');
+    } finally {
+      this.rotateBtn.disabled = false;
+    }
   }
 
   async load(): Promise<void> {
     try {
       const s = await getAlertSettings();
+      this.showSecretState(s);
       this.url.value = s.webhookUrl ?? '';
       this.say(s.webhookUrl ? '' : 'No webhook: alerts show here only.', 'none');
     } catch (err) {
