@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../../dashboard/server/hub.js';
-import { WARMUP_INCLUDED } from '../../dashboard/web/src/compare-summary.js';
+import { comparisonNotes } from '../../dashboard/server/compare.js';
 import type { ComparisonResponse, ExperimentStats, ExperimentTimeline, TrialSummary } from '../../shared/live.js';
 import { comparison, estimate, experimentStats, repeatGroup, trialSummary } from '../helpers/comparison-fixtures.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -160,7 +160,7 @@ function fixture(): ComparisonResponse {
   ];
   const est = (value: number, spread: number) => estimate(value, value - spread, value + spread);
   const group = (name: string, ids: string[], t: TrialSummary) => repeatGroup(name, ids, t, { latencyP50Ms: { n: ids.length, mean: 12, stdev: 0.2 } });
-  return comparison({
+  const c = comparison({
     baseline: 'f1',
     experiments,
     groups: [
@@ -194,8 +194,9 @@ function fixture(): ComparisonResponse {
       ),
     ],
     conditionWarnings: ['resnet50-int8 was in 15W mode, resnet50-fp32 in MAXN.', 'resnet50-int8 ran without jetson_clocks, resnet50-fp32 with them.'],
-    notes: ['12 timings of resnet50-int8 were dropped by the agent: its call counts are low.'],
   });
+  // What the hub says about these figures, as it says it.
+  return { ...c, notes: comparisonNotes(c.experiments, c.idleWindowS) };
 }
 
 /** The fixture without any score: the Pareto chart has nothing to plot. */
@@ -303,10 +304,11 @@ describe.skipIf(!HAVE_BROWSER)('compare page statistics in Chromium (stubbed com
       const alertBox = (await alert.boundingBox())!;
       expect(alertBox.y).toBeLessThan((await headline.boundingBox())!.y);
 
-      // Notes: the hub's, plus the page's own on warm-up (nothing excluded by default) and the Pi's missing power sensor.
+      // Notes: the hub's, as they come: drops, warm-up (nothing excluded by default) and the Pi's missing power sensor.
       const notes = await page.locator('[data-panel="notes"] li').allTextContents();
-      expect(notes).toContain('12 timings of resnet50-int8 were dropped by the agent: its call counts are low.');
-      expect(notes).toContain(WARMUP_INCLUDED);
+      expect(notes).toEqual(fixture().notes);
+      expect(notes.some((n) => /^resnet50-int8 \(.+\): the agent received 12 timings it could not count/.test(n))).toBe(true);
+      expect(notes.some((n) => n.startsWith('Nothing is excluded as warm-up'))).toBe(true);
       expect(notes.some((n) => n.startsWith('No power sensor on pi-5 <b>bench</b>'))).toBe(true);
 
       // Rows: the new figures, a score with its change in points, β as a ratio.

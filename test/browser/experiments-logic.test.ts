@@ -6,7 +6,7 @@ import type { RepeatGroup, TrialSummary } from '../../shared/live.js';
 import { comparison, estimate, experimentStats as stats, repeatGroup as group, trialSummary } from '../helpers/comparison-fixtures.js';
 import { planPage } from '../../dashboard/web/src/chart-plan.js';
 import { conditionRows, formatScore, formatScoreDelta, isFractionScore, scoreRows } from '../../dashboard/web/src/compare-rows-extra.js';
-import { compareNotes, estimateLines, formatEstimate, formatP, formatRatioEstimate, headlines, headlineSentence, trialP50s, WARMUP_INCLUDED } from '../../dashboard/web/src/compare-summary.js';
+import { estimateLines, formatEstimate, formatP, formatRatioEstimate, headlines, headlineSentence, trialP50s } from '../../dashboard/web/src/compare-summary.js';
 import { markerRadius, paretoChoices, paretoFront, paretoPlot } from '../../dashboard/web/src/pareto.js';
 import {
   bandColor,
@@ -237,29 +237,6 @@ describe('compare headline', () => {
       { id: 'a', p50: 8.1 },
       { id: 'c', p50: 7.9 },
     ]);
-  });
-});
-
-describe('compare notes', () => {
-  it('says first calls are included by default, and defers to the hub where it spoke', () => {
-    const exps = [stats('a', { powerSource: 'board', energyJ: 5 }), stats('b', { powerSource: 'board', energyJ: 4 })];
-    expect(compareNotes({ experiments: exps, notes: [] })).toEqual([WARMUP_INCLUDED]);
-    expect(WARMUP_INCLUDED).toBe('First calls are included in the figures; use --warmup to exclude them.');
-    expect(compareNotes({ experiments: exps, notes: ['Warm-up: the first 10 calls of each run are excluded.'] })).toEqual(['Warm-up: the first 10 calls of each run are excluded.']);
-    // An older hub without notes at all.
-    expect(compareNotes({ experiments: exps })).toEqual([WARMUP_INCLUDED]);
-  });
-
-  it('names warm-ups, dropped timings and a missing power sensor', () => {
-    const exps = [stats('a', { warmup: { calls: 50 }, timingsDropped: 12 }), stats('b', { timingsDropped: 0 })];
-    expect(compareNotes({ experiments: exps, notes: [] })).toEqual([
-      'Warm-up is left out of the figures for a (first 50 calls).',
-      'First calls are included for b; use --warmup to exclude them.',
-      '12 timings of a were dropped by the agent: its call counts are low.',
-      'No power sensor on this device: there are no energy figures.',
-    ]);
-    const mixed = [stats('a', { powerSource: 'board', energyJ: 5 }), stats('b', { deviceId: 'pi', deviceName: 'pi-4' })];
-    expect(compareNotes({ experiments: mixed, notes: [] })).toContain('No power sensor on pi-4: energy is blank for b.');
   });
 });
 

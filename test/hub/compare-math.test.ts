@@ -1,7 +1,7 @@
 // The comparison maths on hand-made inputs (no SQLite): edge cases the end-to-end test does
 // not reach — no power, no inferences, missing params, other power sources, running experiments.
 import { describe, expect, it } from 'vitest';
-import { choosePower, combineByTime, compareExperiments, comparisonMetrics, experimentStats, repeatFigure, trapezoid, type ExperimentInput } from '../../dashboard/server/compare.js';
+import { choosePower, combineByTime, compareExperiments, comparisonMetrics, comparisonNotes, experimentStats, versusBaseline, repeatFigure, trapezoid, type ExperimentInput } from '../../dashboard/server/compare.js';
 import { csvCell, mdCell } from '../../dashboard/server/compare-export.js';
 import { LogHistogram } from '../../shared/histogram.js';
 
@@ -103,5 +103,31 @@ describe('compare.ts', () => {
     expect(csvCell(Number.NaN)).toBe('');
     expect(mdCell('a|b\r\nc <b>\\')).toBe('a\\|b c &lt;b&gt;\\\\');
     expect(mdCell(null)).toBe('–');
+  });
+});
+
+describe('comparison notes (the page shows them as they are)', () => {
+  const run = (id: string, over: Partial<ExperimentInput> = {}): ExperimentInput => ({
+    experiment: { id, deviceId: 'd', deviceName: id === 'pi' ? 'pi-4' : 'orin', name: id, tags: {}, params: null, modelBytes: null, start: 1000, end: 11_000 },
+    rangeEnd: 11_000,
+    timings: [],
+    latencySource: null,
+    samples: id === 'pi' ? {} : { 'power.board': [[1000, 5], [6000, 5], [11_000, 5]] },
+    ...over,
+  });
+  const notes = (inputs: ExperimentInput[]) => {
+    const own = inputs.map((i) => experimentStats(i));
+    return comparisonNotes(own.map((s) => versusBaseline(s, own[0]!)), 10);
+  };
+
+  it('says first calls are included when no run excluded a warm-up', () => {
+    expect(notes([run('a', { timingsDropped: 0 })])[0]).toMatch(/^Nothing is excluded as warm-up: first calls are in every figure/);
+  });
+
+  it('names the warm-ups, the dropped timings and a device without a power sensor', () => {
+    const out = notes([run('a', { warmup: { calls: 50 }, timingsDropped: 12 }), run('pi', { timingsDropped: 0 })]);
+    expect(out).toContain('Warm-up excluded from the measured figures (the first 50 calls of each model); 1 run had no warm-up and include every call.');
+    expect(out).toContain('a (a): the agent received 12 timings it could not count (over a bound); the figures miss them.');
+    expect(out).toContain('No power sensor on pi-4: energy figures are empty there.');
   });
 });

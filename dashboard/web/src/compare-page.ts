@@ -14,7 +14,7 @@
 import { formatValue } from '../../../shared/format.js';
 import { ApiError, compareExperiments } from './api.js';
 import { CompareCharts } from './compare-charts.js';
-import { compareNotes, estimateLines, headlineSentence, headlines, trialP50s } from './compare-summary.js';
+import { estimateLines, headlineSentence, headlines, trialP50s } from './compare-summary.js';
 import { clear, h, setText } from './dom.js';
 import type { ComparisonResponse, ExperimentStats, RepeatGroup } from './experiment-types.js';
 import type { ExperimentTimeline } from '../../../shared/live.js';
@@ -290,7 +290,7 @@ export class ComparePage implements Page {
   }
 
   private renderNotes(res: ComparisonResponse): HTMLElement | null {
-    const notes = compareNotes(res);
+    const notes = res.notes;
     if (notes.length === 0) return null;
     return h(
       'section',

@@ -1,12 +1,11 @@
 // What the compare page says above its table, as pure data (unit-tested in node): one headline
 // per variant with two or more trials ("δ = 2.01× [1.96–2.05] faster (p = 0.008, 5 vs 5
 // trials)" or "no measurable difference (δ 1.01× [0.97–1.05])") with the group's warnings,
-// the notes about what the figures include (the hub's, plus the page's own where the hub said
-// nothing: warm-up, dropped timings, no power sensor), the trials' own p50s, and the trial
-// estimates as "median [95 % CI]" lines.
+// the trials' own p50s, and the trial estimates as "median [95 % CI]" lines. The notes about
+// what the figures include are the hub's (compare.ts comparisonNotes), shown as they come.
 import { formatValue } from '../../../shared/format.js';
 import type { ComparisonResponse, Estimate, ExperimentStats, RepeatGroup, TrialSummary, Verdict } from './experiment-types.js';
-import { formatEnergy, formatInteger, formatShare, formatTimes } from './experiments-model.js';
+import { formatEnergy, formatShare, formatTimes } from './experiments-model.js';
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -133,53 +132,3 @@ export function estimateLines(t: TrialSummary): EstimateLine[] {
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Notes
-
-const WARMUP_RE = /warm-?up|first call/i;
-const DROPPED_RE = /dropped/i;
-const POWER_RE = /power/i;
-
-/** The default the page states when nothing is excluded. */
-export const WARMUP_INCLUDED = 'First calls are included in the figures; use --warmup to exclude them.';
-
-function describeWarmup(e: ExperimentStats): string {
-  const w = e.warmup!;
-  return 'calls' in w ? `first ${formatInteger(w.calls)} call${w.calls === 1 ? '' : 's'}` : `first ${formatValue(w.ms, 'ms')}`;
-}
-
-/**
- * The notes under the headline: the hub's, then the page's own for what the hub did not speak
- * to: whether warm-up is in the figures (by default it is, and the page says so), timings the
- * agent dropped, and devices without a power sensor.
- */
-export function compareNotes(res: Pick<ComparisonResponse, 'experiments'> & Partial<Pick<ComparisonResponse, 'notes'>>): string[] {
-  const notes = [...(res.notes ?? [])];
-  const exps = res.experiments;
-  if (!notes.some((n) => WARMUP_RE.test(n))) {
-    const warm = exps.filter((e) => e.warmup);
-    const cold = exps.filter((e) => !e.warmup);
-    if (warm.length === 0) notes.push(WARMUP_INCLUDED);
-    else {
-      const names = (list: ExperimentStats[], f: (e: ExperimentStats) => string) => [...new Set(list.map(f))].join(', ');
-      notes.push(`Warm-up is left out of the figures for ${names(warm, (e) => `${e.name} (${describeWarmup(e)})`)}.`);
-      if (cold.length) notes.push(`First calls are included for ${names(cold, (e) => e.name)}; use --warmup to exclude them.`);
-    }
-  }
-  if (!notes.some((n) => DROPPED_RE.test(n))) {
-    const dropped = exps.filter((e) => finite(e.timingsDropped) && e.timingsDropped > 0);
-    for (const e of dropped) notes.push(`${formatInteger(e.timingsDropped)} timings of ${e.name} were dropped by the agent: its call counts are low.`);
-  }
-  if (!notes.some((n) => POWER_RE.test(n))) {
-    const without = exps.filter((e) => !e.powerSource && !finite(e.energyJ));
-    if (without.length === exps.length && exps.length > 0) {
-      const one = new Set(exps.map((e) => e.deviceId)).size === 1;
-      notes.push(`No power sensor on ${one ? 'this device' : 'these devices'}: there are no energy figures.`);
-    }
-    else if (without.length) {
-      const devices = [...new Set(without.map((e) => e.deviceName || e.deviceId))];
-      notes.push(`No power sensor on ${devices.join(', ')}: energy is blank for ${[...new Set(without.map((e) => e.name))].join(', ')}.`);
-    }
-  }
-  return notes;
-}
