@@ -23,11 +23,11 @@ function ownFields(row: ExperimentRow): Omit<ExperimentSummary, 'models' | 'infe
 /** The list's view of an experiment: `inferences` counts every timing, warm-up included. */
 export function experimentSummary(store: Store, row: ExperimentRow): ExperimentSummary {
   const counts = store.inferenceCounts(store.experimentTimingScope(row).query);
-  const warm = [...store.warmupHistogram(row.deviceNum, row.id).values()];
+  const all = [...counts, ...store.warmupCounts(row.deviceNum, row.id)];
   return {
     ...ownFields(row),
-    models: [...new Set([...counts.map((c) => c.model), ...warm.map((w) => w.model)])].sort(),
-    inferences: counts.reduce((sum, c) => sum + c.count, 0) + warm.reduce((sum, w) => sum + w.histogram.count, 0),
+    models: [...new Set(all.map((c) => c.model))].sort(),
+    inferences: all.reduce((sum, c) => sum + c.count, 0),
   };
 }
 

@@ -222,6 +222,7 @@ export class Store {
     existingWarmup: Statement;
     upsertWarmup: Statement;
     warmupByExperiment: Statement;
+    warmupCountsByExperiment: Statement;
     experimentById: Statement;
     listExperiments: Statement;
     insertInferenceModel: Statement;
@@ -359,6 +360,10 @@ export class Store {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (device_num, experiment_id, model_id) DO UPDATE SET count = excluded.count, sum = excluded.sum,
            sum_sq = excluded.sum_sq, min = excluded.min, max = excluded.max, items = excluded.items, buckets = excluded.buckets`,
+      ),
+      warmupCountsByExperiment: db.prepare(
+        `SELECT m.name AS model, w.count FROM inference_warmup w JOIN inference_models m ON m.id = w.model_id
+         WHERE w.device_num = ? AND w.experiment_id = ? ORDER BY m.name`,
       ),
       warmupByExperiment: db.prepare(
         `SELECT m.name AS model, w.count, w.sum, w.sum_sq, w.min, w.max, w.items, w.buckets
@@ -628,6 +633,11 @@ export class Store {
   /** Quality scores of an experiment, by name. */
   experimentScores(id: string): Score[] {
     return this.stmt.scoresOf.all(id) as Score[];
+  }
+
+  /** Warm-up calls per model (no histograms: cheap enough for a list). */
+  warmupCounts(deviceNum: number, experimentId: string): { model: string; count: number }[] {
+    return this.stmt.warmupCountsByExperiment.all(deviceNum, experimentId) as { model: string; count: number }[];
   }
 
   /** Per model, the experiment's warm-up timings (kept apart from the measured per-second rows). */

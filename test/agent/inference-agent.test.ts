@@ -118,9 +118,6 @@ describe('inference timings through a real agent and hub', () => {
     }
     const ended = all.filter((e) => e.end != null).at(-1)!;
     expect(ended).toMatchObject({ id: started.id, name: 'e2e run', params: 1000, start: started.start, end, dropped: 0, firstCallMs: 5 });
-    // What the real agent read of this machine at the start: its kernel at least.
-    const conditions = all.find((e) => e.conditions)?.conditions;
-    if (conditions) expect(conditions.kernel).toMatch(/\S/);
 
     const withTiming = await viewer.waitFor(samplesWith((s) => s.i?.some((a) => a.experiment === started.id) ?? false), 5000);
     const agg = (withTiming.samples as Sample[]).flatMap((s) => s.i ?? []).find((a) => a.experiment === started.id)!;
