@@ -9,11 +9,12 @@ import { rootCertificates } from 'node:tls';
 import { INFERENCE_DEFAULT_PORT } from '../shared/inference.js';
 import { EDGEWATCH_VERSION } from '../shared/version.js';
 import type { Logger } from '../shared/log.js';
-import { MAX_PROCESS_ROWS, PROTOCOL_VERSION, type Hello, type Inventory, type Sample } from '../shared/protocol.js';
+import { MAX_HELLO_OPEN_EXPERIMENTS, MAX_PROCESS_ROWS, PROTOCOL_VERSION, type Hello, type Inventory, type Sample } from '../shared/protocol.js';
 import type { Collector, CollectorContext, CollectorFactory } from './collectors/collector.js';
 import { COLLECTORS } from './collectors/registry.js';
 import { readRunConditions } from './conditions/run-conditions.js';
 import { InferenceAggregator } from './inference/aggregator.js';
+import { OpenExperimentsFile } from './inference/open-experiments-file.js';
 import { startInferenceReceiver, type InferenceReceiver } from './inference/receiver.js';
 import { readInventory } from './inventory.js';
 import { MIN_INTERVAL_MS } from './limits.js';
@@ -21,9 +22,12 @@ import { DEFAULT_TOP_PROCESSES } from './processes/reader.js';
 import { PROCESS_CMDLINE_MODES, type ProcessCmdlineMode } from './processes/redact-cmdline.js';
 import { createProcessTableSource, type ProcessTableSource } from './processes/source.js';
 import { Sampler } from './sampler.js';
+import { TopLiveState } from './top/live.js';
+import type { TopSnapshotProvider } from './top/snapshot.js';
 import { AgentState } from './state.js';
 import { DiskSpool } from './transport/disk-spool.js';
 import { HubConnection } from './transport/hub-connection.js';
+import { MonoClock } from './transport/mono-clock.js';
 import { MemorySpool, type Spool } from './transport/spool.js';
 
 export const DEFAULT_PROCESS_INTERVAL_MS = 5000;
@@ -44,8 +48,8 @@ export interface AgentOptions {
   hostRoot?: string;
   /**
    * Where batches wait for the hub's ack: 'disk' (default) in <stateDir>/spool, surviving
-   * agent restarts; 'memory' for tests and benchmarks. An unusable spool directory falls back
-   * to memory with an error in the log.
+   * agent restarts; 'memory' for tests and benchmarks. An unusable spool directory keeps
+   * batches in memory, with an error in the log, and moves them to disk once it can be written.
    */
   spool?: 'disk' | 'memory';
   /** Bytes the disk spool keeps at most (default 100 MB); the oldest are dropped beyond, and counted. */
@@ -121,7 +125,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const hubUrl = normalizeHubUrl(opts.hubUrl);
   const ca = opts.ca === undefined ? undefined : trustedCas(opts.ca);
   if (ca && hubUrl.startsWith('ws:')) log.warn({ hubUrl }, 'a CA was given but the hub URL is ws:// (no TLS): it is not used; use wss:// or https:// to connect over TLS');
-  const state = AgentState.load(opts.stateDir, opts.deviceId);
+  // A read-only or full state directory is logged, not fatal: the id and counter stay in memory until it can be written.
+  const state = AgentState.load(opts.stateDir, opts.deviceId, { log: log.child({ part: 'state' }) });
   const ctx: CollectorContext = {
     procRoot: opts.procRoot ?? '/proc',
     sysRoot: opts.sysRoot ?? '/sys',
@@ -139,13 +144,31 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const aggregator = new InferenceAggregator({}, () =>
     readRunConditions({ agentVersion: EDGEWATCH_VERSION, procRoot: ctx.procRoot, sysRoot: ctx.sysRoot, hostRoot: ctx.hostRoot, path: ctx.path, log }),
   );
+  const receiverOn = inferencePort !== null && inferencePort !== false;
+  if (receiverOn) {
+    // Reloaded before the receiver listens, so an `edgewatch run` retrying its end finds its
+    // experiment; re-announced to the hub with the first sample.
+    const openFile = new OpenExperimentsFile(opts.stateDir, log.child({ part: 'inference' }));
+    const restored = aggregator.restore(openFile.load(), Date.now());
+    if (restored.length > 0) log.info({ experiments: restored }, 'reopened experiments left open by the previous run of the agent; their end summaries count timings from now on (the hub has the earlier ones)');
+    aggregator.persistTo((open) => void openFile.save(open));
+  }
+  // What an attached `edgewatch top` reads (GET /v1/top); filled in as the facts become known.
+  const live = new TopLiveState({
+    device: { ...(opts.deviceId ? { id: opts.deviceId } : {}), name: opts.name ?? hostname(), hostname: hostname() },
+    agentVersion: EDGEWATCH_VERSION,
+    intervalMs: opts.intervalMs,
+    processIntervalMs: 0,
+    capabilities: [],
+    inventory: {},
+  });
   const [inventory, collectors, processSource, receiver] = await Promise.all([
     opts.skipInventory ? Promise.resolve<Inventory>({}) : readInventory(log),
     detectCollectors(opts.collectors ?? COLLECTORS, ctx, log),
     processIntervalMs > 0 ? detectProcessSource(ctx, processIntervalMs, topProcesses, processCmdline) : Promise.resolve(null),
     inferencePort === null || inferencePort === false
       ? Promise.resolve(null)
-      : startReceiver(opts.inferenceHost ?? '127.0.0.1', inferencePort, aggregator, log),
+      : startReceiver(opts.inferenceHost ?? '127.0.0.1', inferencePort, aggregator, log, () => live.snapshot()),
   ]);
   for (const c of collectors) Object.assign(inventory, c.inventory?.());
   // Announced like a collector, so a dashboard knows whether to look for process tables.
@@ -162,6 +185,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   );
 
   const name = opts.name ?? hostname();
+  live.update({ device: { id: state.deviceId, name, hostname: hostname() }, capabilities, inventory, processIntervalMs: processSource ? processIntervalMs : 0 });
   const hello = (): Hello => ({
     type: 'hello',
     v: PROTOCOL_VERSION,
@@ -171,10 +195,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     capabilities,
     inventory,
     clock: Date.now(),
+    // So the hub can close experiments this agent no longer has (lost with its state dir).
+    ...(receiverOn ? { openExperiments: aggregator.openIds().slice(0, MAX_HELLO_OPEN_EXPERIMENTS) } : {}),
   });
 
   const spool = openSpool(opts, log);
+  // Batches are stamped with boot + monotonic time at creation and at send (clock jumps).
+  const monoClock = MonoClock.open(ctx.procRoot, log);
   const connection = new HubConnection({
+    monoClock,
     url: hubUrl,
     ...(ca ? { ca } : {}),
     ...(opts.token ? { token: opts.token } : {}),
@@ -195,7 +224,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const onSample = (sample: Sample): void => {
     // A tick that was under way when stop() began: the spool may be closed already.
     if (stopped) return;
-    spool.push({ seq: state.takeSeq(), samples: [sample], dropped: spool.takeDropped() || undefined });
+    live.record(sample);
+    spool.push({ seq: state.takeSeq(), samples: [sample], dropped: spool.takeDropped() || undefined, clock: monoClock.now() });
     connection.pump();
   };
   const sampler = new Sampler(
@@ -228,21 +258,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   };
 }
 
-/** The disk spool in <stateDir>/spool, or the memory spool when asked for or when the disk cannot be used. */
+/**
+ * The disk spool in <stateDir>/spool, or the memory spool when asked for. A directory that
+ * cannot be used does not stop the agent: DiskSpool keeps batches in memory, says so once,
+ * and returns to disk by itself when it can write there.
+ */
 function openSpool(opts: AgentOptions, log: Logger): Spool {
   if (opts.spool === 'memory') return new MemorySpool(opts.maxBufferedSamples);
   const dir = join(opts.stateDir, 'spool');
-  const slog = log.child({ part: 'spool' });
-  try {
-    return DiskSpool.open({ dir, log: slog, maxBytes: opts.spoolMaxBytes, maxAgeMs: opts.spoolMaxAgeMs, fallbackMaxSamples: opts.maxBufferedSamples });
-  } catch (err) {
-    slog.error(
-      { err, dir },
-      `cannot keep the spool in ${dir} (${(err as Error).message}): batches are kept in memory only and are lost if the agent restarts while the hub is unreachable. ` +
-        'Make that directory writable and give it free space (or pass --state-dir a writable directory), then restart the agent.',
-    );
-    return new MemorySpool(opts.maxBufferedSamples);
-  }
+  return DiskSpool.open({ dir, log: log.child({ part: 'spool' }), maxBytes: opts.spoolMaxBytes, maxAgeMs: opts.spoolMaxAgeMs, fallbackMaxSamples: opts.maxBufferedSamples });
 }
 
 async function detectCollectors(factories: readonly CollectorFactory[], ctx: CollectorContext, log: Logger): Promise<Collector[]> {
@@ -260,10 +284,10 @@ async function detectCollectors(factories: readonly CollectorFactory[], ctx: Col
 }
 
 /** The receiver, or null (with a warning saying what to do) when its port cannot be bound. */
-async function startReceiver(host: string, port: number, aggregator: InferenceAggregator, log: Logger): Promise<InferenceReceiver | null> {
+async function startReceiver(host: string, port: number, aggregator: InferenceAggregator, log: Logger, top?: TopSnapshotProvider): Promise<InferenceReceiver | null> {
   const rlog = log.child({ part: 'inference' });
   try {
-    const receiver = await startInferenceReceiver({ host, port, log: rlog, sink: aggregator });
+    const receiver = await startInferenceReceiver({ host, port, log: rlog, sink: aggregator, ...(top ? { top } : {}) });
     rlog.debug({ host, port: receiver.port }, 'inference receiver listening (UDP and HTTP)');
     return receiver;
   } catch (err) {

@@ -2,7 +2,7 @@
 // noisy, so each figure is a median over several windows, with a baseline measured in the
 // same run where one makes sense.
 //
-//   node dist/bench.mjs [--quick] [--only agent|ingest|load|backfill|history|inference|storage|remote-write]
+//   node dist/bench.mjs [--quick] [--only agent|ingest|load|backfill|history|inference|storage|remote-write|top]
 import { parseArgs } from 'node:util';
 import { agentCostBench } from './agent-cost.js';
 import { backfillBench } from './backfill.js';
@@ -15,6 +15,7 @@ import { samplingCostBench } from './sampling-cost.js';
 import { storageBench } from './storage.js';
 import { printTable, type BenchRow } from './report.js';
 import { remoteWriteBench } from './remote-write.js';
+import { topCostBench } from './top-cost.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,4 +43,5 @@ if (!values.only || values.only === 'history') rows.push(...historyQueryBench({ 
 if (!values.only || values.only === 'inference') rows.push(...(await inferenceBench({ quick })));
 if (!values.only || values.only === 'storage') rows.push(...storageBench({ quick }));
 if (!values.only || values.only === 'remote-write') rows.push(...(await remoteWriteBench({ quick })));
+if (!values.only || values.only === 'top') rows.push(...(await topCostBench({ quick })));
 printTable(rows);

@@ -8,7 +8,7 @@
 // rates by the collectors' arithmetic, values the firmware refreshes every 5 s held in between,
 // and inference metrics that come and go with the model. Everything is quantized the way the
 // agent does before sending (shared/quantize.ts).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { utilisation } from '../agent/collectors/cpu.js';
 import { perSecond } from '../agent/collectors/counters.js';
 import { parseNvidiaSmi } from '../agent/parsers/nvidia-smi/index.js';
@@ -22,7 +22,11 @@ import { unitOf, type Unit } from '../shared/catalog.js';
 import type { Sample } from '../shared/protocol.js';
 import { quantizeValues } from '../shared/quantize.js';
 
-const FIXTURES = new URL('../test/fixtures/', import.meta.url);
+/**
+ * test/fixtures: one level up from bench/ and dist/ (dist/bench.mjs, dist/edgewatch.mjs), two
+ * from a code-split chunk (dist/chunks/, where `edgewatch demo` loads this from).
+ */
+export const FIXTURES = ['../test/fixtures/', '../../test/fixtures/'].map((rel) => new URL(rel, import.meta.url)).find((u) => existsSync(u)) ?? new URL('../test/fixtures/', import.meta.url);
 const MiB = 1_048_576;
 /** The agent's tick phase (agent/sampler.ts GRID_PHASE_MS): samples fall at …:07.300, …:08.300. */
 const TICK_PHASE_MS = 300;
@@ -861,19 +865,32 @@ export class SimDevice {
     return this.frame.names;
   }
 
-  /** The sample of the next second: timestamp on the agent's grid plus timer jitter, values quantized. */
-  next(): Sample {
+  /** Seconds since the first grid slot of the sample next() gives next. */
+  get nextSecond(): number {
+    return this.second;
+  }
+
+  /**
+   * The sample of the next second: timestamp on the agent's grid plus timer jitter, values
+   * quantized. `skip` seconds are left out before it (the demo's backfill thins the far past
+   * this way: what it gives is still a 1 s sample, rates over one second); `burst` (0–1)
+   * replaces the device's own random bursts of work, for a load the caller schedules.
+   */
+  next(opts: { skip?: number; burst?: number } = {}): Sample {
     const rng = this.rng;
+    const skip = opts.skip ?? 0;
+    this.second += skip;
     // Timers fire a few ms late, now and then tens of ms (GC, a busy core).
     const jitter = rng.chance(0.01) ? rng.int(10, 80) : Math.floor(-2 * Math.log(1 - rng.next()));
     const t = this.startMs + this.second * 1000 + TICK_PHASE_MS + this.skewMs + jitter;
-    const elapsedMs = this.lastT === undefined ? 1000 : t - this.lastT;
-    if (this.burstLeft === 0 && rng.chance(1 / 900)) {
+    const elapsedMs = this.lastT === undefined || skip > 0 ? 1000 : t - this.lastT;
+    if (this.burstLeft === 0 && rng.chance((1 + skip) / 900)) {
       this.burstLeft = rng.int(10, 600);
       this.burstLevel = 0.4 + 0.6 * rng.next();
     }
-    const burst = this.burstLeft > 0 ? this.burstLevel : 0;
-    if (this.burstLeft > 0) this.burstLeft--;
+    let burst = this.burstLeft > 0 ? this.burstLevel : 0;
+    this.burstLeft = Math.max(0, this.burstLeft - 1 - skip);
+    if (opts.burst !== undefined) burst = opts.burst;
     const tick: Tick = { second: this.second, elapsedMs, rng, burst, runnable: 0 };
     this.frame.next();
     for (const s of this.sources) s.sample(tick, this.frame);

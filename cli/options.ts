@@ -1,9 +1,11 @@
 // Parsing and checking CLI option values. Every error names the option, the value and
 // what is accepted.
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MIN_INTERVAL_MS } from '../agent/limits.js';
 import { INFERENCE_DEFAULT_PORT } from '../shared/inference.js';
-import { LOG_LEVELS } from '../shared/log.js';
+import { colorWanted, createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger } from '../shared/log.js';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -84,7 +86,83 @@ export function intervalOption(): Option {
 }
 
 export function logLevelOption(): Option {
-  return new Option('--log-level <level>', 'log level').env('EDGEWATCH_LOG_LEVEL').default('info').choices(LOG_LEVELS);
+  return new Option('--log-level <level>', 'log level (debug and trace also show error stacks)').env('EDGEWATCH_LOG_LEVEL').default('info').choices(LOG_LEVELS);
+}
+
+export function logFormatOption(): Option {
+  return new Option('--log-format <format>', 'log lines: auto (short human lines when stderr is a terminal, JSON otherwise), json or pretty')
+    .env('EDGEWATCH_LOG_FORMAT')
+    .default('auto')
+    .choices(LOG_FORMATS);
+}
+
+export interface LogCliOptions {
+  logLevel: string;
+  logFormat: LogFormat;
+}
+
+/** Adds --log-level and --log-format, as `start`, `hub`, `agent` and `demo` take them. */
+export function logOptions(command: Command): Command {
+  return command.addOption(logLevelOption()).addOption(logFormatOption());
+}
+
+/** Set by createCliLogger: whether the last-resort error handler shows stacks too. */
+let stacksWanted = false;
+
+/** The logger of a long-running command, as its --log-level and --log-format say. */
+export function createCliLogger(opts: LogCliOptions, component: string): Logger {
+  stacksWanted = opts.logLevel === 'debug' || opts.logLevel === 'trace';
+  return createLogger(component, opts.logLevel, { format: opts.logFormat });
+}
+
+/**
+ * What the CLI's last-resort handler prints for an error that ended a command: one line with
+ * its message (what a new user needs), and its stack below only at --log-level debug/trace.
+ */
+export function fatalText(prog: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!stacksWanted || !(err instanceof Error) || !err.stack) return `${prog}: ${message}\n`;
+  // The stack starts with the message already printed: only the frames are new.
+  const header = `${err.name}: ${message}`;
+  const frames = err.stack.startsWith(header) ? err.stack.slice(header.length).replace(/^\n/, '') : err.stack;
+  return `${prog}: ${message}\n${frames}\n`;
+}
+
+/**
+ * The block `start` (and `demo`) print once everything listens: what to open and how to log
+ * in, set apart by blank lines and, on a colour terminal, in bold so it is not lost among
+ * the log lines. The text is the same without colour (scripts and tests read it).
+ */
+export function runningBlock(lines: string[], color: boolean = colorWanted(1)): string {
+  const shown = color ? lines.map((l) => `\x1b[1m${l}\x1b[0m`) : lines;
+  return `\n${shown.join('\n')}\n\n`;
+}
+
+/**
+ * Creates the data directory and proves it can be written, so that a wrong --data fails
+ * before anything starts, in one line that says which directory and why, rather than as a
+ * SQLite or mkdir error later. Throws an Error with that line.
+ */
+export function ensureWritableDir(dir: string, flag: string, env: string): void {
+  const probe = join(dir, `.edgewatch-write-test-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'EACCES' || e.code === 'EPERM'
+        ? 'permission denied'
+        : e.code === 'EROFS'
+          ? 'the file system is read-only'
+          : e.code === 'EEXIST' || e.code === 'ENOTDIR'
+            ? 'a file (not a directory) is in the way'
+            : e.code === 'ENOSPC'
+              ? 'the disk is full'
+              : e.message;
+    throw new Error(`cannot write to the data directory ${dir} (${flag}): ${why}; pass ${flag} with a directory you can write, or set ${env}`);
+  }
 }
 
 /** Where the agent receives inference timings from code on the device; 0 turns that off. */

@@ -24,9 +24,16 @@ export const MAX_TIMINGS_PER_REQUEST = 10_000;
 export const MODEL_NAME_RE = /^[A-Za-z0-9_.:/@+-]{1,128}$/;
 export const EXPERIMENT_ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const TAG_KEY_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Tag values are shown to people: control characters in one are a sender's bug (or worse). */
+const TAG_VALUE_RE = /^[^\u0000-\u001f\u007f]{0,256}$/u;
+/** A number as the SDKs write one (12, 0.5, 1e-05): not hex, binary, "Infinity" or the empty string that Number() reads as 0. */
+const DECIMAL_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 const tags = z
-  .record(z.string().regex(TAG_KEY_RE, 'tag keys are 1–64 characters of [A-Za-z0-9_.-]'), z.string().max(256))
+  .record(
+    z.string().regex(TAG_KEY_RE, 'tag keys are 1–64 characters of [A-Za-z0-9_.-]'),
+    z.string().max(256).regex(TAG_VALUE_RE, 'tag values are up to 256 characters without control characters'),
+  )
   .refine((t) => Object.keys(t).length <= 32, 'at most 32 tags');
 
 export const TimingSchema = z.object({
@@ -114,6 +121,12 @@ export interface ExperimentEndSummary {
   /** What the device was set to at the start, when the agent had read it by the end. */
   conditions?: RunConditions;
   scores: Score[];
+  /**
+   * The agent restarted during the experiment and reloaded it: the figures above count only the
+   * timings from `countedFrom` (agent clock, ms) on. The hub has all of them.
+   */
+  resumed?: boolean;
+  countedFrom?: number;
 }
 
 export type TimingLineResult = { ok: true; timing: Timing } | { ok: false; error: string };
@@ -127,7 +140,7 @@ export function parseTimingLine(line: string): TimingLineResult {
   if (fields[0] !== 'ew1') return { ok: false, error: `line does not start with "ew1": ${JSON.stringify(line.slice(0, 40))}` };
   const [, model, latency, ...rest] = fields;
   if (model === undefined || !MODEL_NAME_RE.test(model)) return { ok: false, error: `bad model name ${JSON.stringify(model?.slice(0, 40))}` };
-  const latencyMs = Number(latency);
+  const latencyMs = latency !== undefined && DECIMAL_RE.test(latency) ? Number(latency) : NaN;
   if (latency === undefined || !Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 86_400_000) {
     return { ok: false, error: `bad latency ${JSON.stringify(latency?.slice(0, 40))}: a number of ms` };
   }
@@ -138,20 +151,24 @@ export function parseTimingLine(line: string): TimingLineResult {
     const key = field.slice(0, eq);
     const value = field.slice(eq + 1);
     if (key === 'b') {
-      const b = Number(value);
+      const b = DECIMAL_RE.test(value) ? Number(value) : NaN;
       if (!Number.isInteger(b) || b <= 0 || b > 1_000_000) return { ok: false, error: `bad batch ${JSON.stringify(value.slice(0, 20))}` };
       timing.batch = b;
     } else if (key === 'x') {
       if (!EXPERIMENT_ID_RE.test(value)) return { ok: false, error: `bad experiment id ${JSON.stringify(value.slice(0, 70))}` };
       timing.experiment = value;
     } else if (key === 't') {
-      const t = Number(value);
-      if (!Number.isInteger(t) || t < 0) return { ok: false, error: `bad timestamp ${JSON.stringify(value.slice(0, 20))}: epoch ms` };
+      const t = DECIMAL_RE.test(value) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(t) || t < 0) return { ok: false, error: `bad timestamp ${JSON.stringify(value.slice(0, 20))}: epoch ms` };
       timing.t = t;
-    } else if (key.startsWith('#') && TAG_KEY_RE.test(key.slice(1)) && value.length <= 256) {
+    } else if (key.startsWith('#') && TAG_KEY_RE.test(key.slice(1)) && TAG_VALUE_RE.test(value)) {
       timing.tags ??= {};
-      if (Object.keys(timing.tags).length >= 32) return { ok: false, error: 'at most 32 tags' };
-      timing.tags[key.slice(1)] = value;
+      const tag = key.slice(1);
+      if (!Object.hasOwn(timing.tags, tag) && Object.keys(timing.tags).length >= 32) return { ok: false, error: 'at most 32 tags' };
+      // Defined, not assigned: `#__proto__=x` is a tag like any other, not the object's prototype.
+      Object.defineProperty(timing.tags, tag, { value, enumerable: true, writable: true, configurable: true });
+    } else if (key.startsWith('#') && TAG_KEY_RE.test(key.slice(1))) {
+      return { ok: false, error: `bad value of tag ${JSON.stringify(key.slice(1))}: up to 256 characters without control characters` };
     } else {
       return { ok: false, error: `unknown field ${JSON.stringify(key.slice(0, 40))}: b=, x=, t= or #tag=` };
     }

@@ -30,6 +30,8 @@ export interface DeviceSummary {
   clockCorrected?: boolean;
   /** Samples the agent reported dropping because its buffer was full. */
   droppedSamples: number;
+  /** A simulated device of `edgewatch demo`; absent for real ones. */
+  demo?: true;
 }
 
 /** GET /api/v1/devices/:id. */
@@ -44,6 +46,23 @@ export interface DeviceResponse {
    * for older ones.
    */
   models?: Record<string, string>;
+  /**
+   * The device's recent wall-clock steps that the hub re-timed samples for (a backlog spooled
+   * on a clock that was then fixed), newest first. Always sent by this hub; optional for older ones.
+   */
+  clockEvents?: ClockEvent[];
+}
+
+/** A device's wall clock stepped while batches waited: their samples were moved by stepMs. */
+export interface ClockEvent {
+  /** Hub clock, ms, when the hub saw the step. */
+  at: number;
+  /** How far the device clock jumped (positive: set back); samples were moved back by it. */
+  stepMs: number;
+  /** Samples re-timed, and their range on the hub timeline (ms). */
+  samples: number;
+  firstT: number;
+  lastT: number;
 }
 
 /** One downsampled point: [bucket start (ms), mean, min, max]. */
@@ -188,6 +207,11 @@ export interface ExperimentSummary {
   start: number;
   /** Device clock, ms; null while the experiment runs. */
   end: number | null;
+  /**
+   * 'timeout': its agent never ended it and the hub closed it at its last data
+   * (dashboard/server/experiment-timeout.ts); null: ended by its agent, or still running.
+   */
+  endedBy?: 'timeout' | null;
   /** Models with timings in this experiment. */
   models: string[];
   /** Inference calls timed, warm-up included (in ExperimentStats: the measured calls only). */
@@ -249,6 +273,15 @@ export type ExperimentFigure =
  * One experiment's figures over [start, end] (a running one: up to the device's newest sample).
  * Null means "not measurable here" (no samples of that metric, no timings, a side lacking a number).
  */
+export type SampleSource = 'raw' | '1m' | '1h';
+
+/** When the hub computed an ended experiment's stored figures, and from what (dashboard/server/experiment-snapshots.ts). */
+export interface ExperimentSnapshotInfo {
+  /** Hub clock, ms. */
+  computedAt: number;
+  source: 'raw' | 'rollup';
+}
+
 export interface ExperimentStats extends ExperimentSummary {
   /** end is null: the figures cover the experiment so far. */
   running: boolean;
@@ -315,6 +348,14 @@ export interface ExperimentStats extends ExperimentSummary {
   throttled: boolean | null;
   /** Seconds of the run during which a throttling flag was 1; null without Pi flags. */
   throttledS: number | null;
+  /**
+   * Where the sample-derived figures (CPU, GPU, memory, power, energy, temperatures, throttling)
+   * come from: raw samples, or 1-minute / 1-hour rollups (approximate) for an experiment that
+   * predates snapshots and whose raw samples retention has dropped.
+   */
+  sampleSource?: SampleSource;
+  /** The stored snapshot these figures were read from (ended experiments); null: computed for this answer. */
+  snapshot?: ExperimentSnapshotInfo | null;
   // Versus the baseline (1 and 0 for the baseline itself). With original M and compressed M*:
   /** δ = p50(baseline) ÷ p50(this). */
   speedupP50: number | null;

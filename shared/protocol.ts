@@ -184,6 +184,9 @@ export const InventorySchema = z.object({
 });
 export type Inventory = z.infer<typeof InventorySchema>;
 
+/** Experiment ids a hello lists at most (the agent's default cap on open experiments). */
+export const MAX_HELLO_OPEN_EXPERIMENTS = 64;
+
 export const HelloSchema = z.object({
   type: z.literal('hello'),
   v: version,
@@ -192,6 +195,8 @@ export const HelloSchema = z.object({
     id: z.string().regex(DEVICE_ID_RE, 'device ids are 1–64 characters of [A-Za-z0-9_.-]'),
     name: z.string().min(1).max(128),
     hostname: shortText.optional(),
+    /** A simulated device of `edgewatch demo` (added within v1): labelled as such everywhere. */
+    demo: z.literal(true).optional(),
   }),
   agent: z.object({ version: z.string().max(64) }),
   intervalMs: z.number().int().min(100).max(3_600_000),
@@ -200,8 +205,28 @@ export const HelloSchema = z.object({
   inventory: InventorySchema,
   /** Agent clock at send time, so the hub can estimate the device's clock offset. */
   clock: z.number(),
+  /**
+   * Ids of the experiments open at the agent as it says hello (added within v1): a running
+   * experiment of this device that is not listed was lost by the agent, and the hub closes it
+   * (dashboard/server/experiment-timeout.ts). Absent from older agents: nothing is inferred.
+   */
+  openExperiments: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).max(MAX_HELLO_OPEN_EXPERIMENTS).optional(),
 });
 export type Hello = z.infer<typeof HelloSchema>;
+
+
+/** A boot id (the kernel's, shortened by the agent; or a random id where none can be read). */
+const bootId = z.string().regex(/^[A-Za-z0-9-]{1,40}$/);
+
+/** A batch's clock reference, taken when it was created (agent/transport/mono-clock.ts). */
+export const BatchClockSchema = z.object({
+  boot: bootId,
+  /** Monotonic clock, ms (CLOCK_MONOTONIC: since boot, comparable across agent restarts within one boot). */
+  mono: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** Wall clock, ms since the epoch, read together with `mono`. */
+  wall: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+});
+export type BatchClock = z.infer<typeof BatchClockSchema>;
 
 export const BatchSchema = z.object({
   type: z.literal('batch'),
@@ -215,6 +240,15 @@ export const BatchSchema = z.object({
    * it gives the device's clock offset, also for a resent backlog whose samples are old.
    */
   sentAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  // Clock jumps (added within v1; dashboard/server/clock.ts reads them). The monotonic clock
+  // is never stepped, so (wall − mono) at creation against (sentAt − sentMono) at send tells
+  // a wall clock that was wrong, then fixed, while the batch waited in the spool.
+  /** Boot and monotonic/wall clocks (ms) when the batch was created. */
+  clock: BatchClockSchema.optional(),
+  /** Monotonic clock (ms) when this frame was sent, read with sentAt. */
+  sentMono: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Boot of the sending agent: a batch created before a reboot has another `clock.boot`. */
+  sentBoot: bootId.optional(),
 });
 export type Batch = z.infer<typeof BatchSchema>;
 

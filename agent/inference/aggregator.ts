@@ -24,7 +24,8 @@ import {
   type Timing,
 } from '../../shared/inference.js';
 import type { ExperimentEvent, InferenceAggregate } from '../../shared/protocol.js';
-import type { InferenceSink } from './receiver.js';
+import type { PersistedExperiment } from './open-experiments-file.js';
+import { HttpError, type InferenceSink } from './receiver.js';
 
 export interface InferenceDrain {
   /** Histograms of sealed seconds, oldest first. */
@@ -56,6 +57,23 @@ export interface AggregatorLimits {
   maxNamedModels: number;
   /** Models whose warm-up calls are counted apart per experiment; more share one count. */
   maxModelsPerExperiment: number;
+  /**
+   * Distinct models taken outside open experiments within modelWindowMs; a timing for one more
+   * is refused and counted (dropped.models). A fleet of 50 real models never meets it, a
+   * sender inventing names (100,000 of them) is held to it instead of spreading the hub thin.
+   */
+  maxModels: number;
+  /** A model not seen for this long no longer counts against maxModels (ms). */
+  modelWindowMs: number;
+  /**
+   * (model, experiment) pairs per second for timings of open experiments, apart from
+   * maxPairsPerSecond: a flood of other timings cannot crowd out an experiment being measured.
+   */
+  maxExperimentPairsPerSecond: number;
+  /** With maxOpenExperiments open, the oldest one idle this long (no timing, ms) is ended for a new one; else the start is refused. */
+  experimentIdleMs: number;
+  /** Experiment events waiting for a drain; a start past it is refused (events carry up to 32 tags each). */
+  maxPendingEvents: number;
 }
 
 export const DEFAULT_AGGREGATOR_LIMITS: AggregatorLimits = {
@@ -69,6 +87,11 @@ export const DEFAULT_AGGREGATOR_LIMITS: AggregatorLimits = {
   maxMetricModels: 64,
   maxNamedModels: 1024,
   maxModelsPerExperiment: 256,
+  maxModels: 1024,
+  modelWindowMs: 600_000,
+  maxExperimentPairsPerSecond: 256,
+  experimentIdleMs: 60_000,
+  maxPendingEvents: 1024,
 };
 
 /** A timing's own `t` is trusted back to this long before the agent clock. */
@@ -86,6 +109,8 @@ export interface AggregatorDropped {
   overflow: number;
   /** Held longer than maxAgeMs without a drain, or in "future" seconds after the clock stepped back. */
   stale: number;
+  /** Refused for a model past maxModels. */
+  models: number;
 }
 
 /** The metric that counts the timings dropped since the previous tick (sent on ticks with drops). */
@@ -101,6 +126,10 @@ export interface AggregatorStats {
   experimentsEvicted: number;
   /** Models that had timings but no infer.* metrics (over maxMetricModels or maxNamedModels). */
   metricsSkipped: number;
+  /** Experiment starts refused (all maxOpenExperiments active, or maxPendingEvents waiting). */
+  experimentsRefused: number;
+  /** Distinct models outside experiments counted against maxModels now. */
+  models: number;
 }
 
 interface Cell {
@@ -113,6 +142,8 @@ interface Cell {
 
 interface Second {
   readonly cells: Map<string, Cell>;
+  /** Cells of open experiments among them (they have their own cap). */
+  experimentCells: number;
   /** Agent clock when the first timing for it arrived: what staleness is counted from. */
   readonly openedAt: number;
 }
@@ -131,6 +162,13 @@ interface OpenExperiment extends ExperimentStart {
   dropped: number;
   readonly scores: Map<string, Score>;
   conditions: RunConditions | undefined;
+  /**
+   * Agent clock when a restarted agent reloaded this experiment from its state directory: its
+   * histograms here only hold timings since then (the earlier ones are on the hub).
+   */
+  resumedAt: number | undefined;
+  /** Agent clock of its last timing (its start before one): what maxOpenExperiments evicts by. */
+  activeAt: number;
 }
 
 /** Reads the device's run conditions when an experiment starts; must not throw (it may reject). */
@@ -160,11 +198,18 @@ export class InferenceAggregator implements InferenceSink {
   private readonly idsThisMs = new Set<string>();
   private timings = 0;
   private late = 0;
-  private readonly droppedBy: AggregatorDropped = { overflow: 0, stale: 0 };
+  private readonly droppedBy: AggregatorDropped = { overflow: 0, stale: 0, models: 0 };
+  /** Models outside experiments → agent clock they were last seen, oldest first (see maxModels). */
+  private readonly models = new Map<string, number>();
+  private experimentsRefused = 0;
   /** `dropped` at the previous drain: the metric reports the difference. */
   private droppedAtDrain = 0;
   private experimentsEvicted = 0;
   private metricsSkipped = 0;
+  /** Where open experiments are persisted (agent state dir); none in tests and benchmarks. */
+  private persist: ((open: PersistedExperiment[]) => void) | undefined;
+  /** A change worth persisting that can wait for the next drain (first call, warm-up passed, conditions). */
+  private persistDue = false;
 
   constructor(
     limits: Partial<AggregatorLimits> = {},
@@ -175,7 +220,7 @@ export class InferenceAggregator implements InferenceSink {
 
   /** Timings dropped so far, all reasons together. */
   get dropped(): number {
-    return this.droppedBy.overflow + this.droppedBy.stale;
+    return this.droppedBy.overflow + this.droppedBy.stale + this.droppedBy.models;
   }
 
   stats(): AggregatorStats {
@@ -186,28 +231,47 @@ export class InferenceAggregator implements InferenceSink {
       openExperiments: this.open.size,
       experimentsEvicted: this.experimentsEvicted,
       metricsSkipped: this.metricsSkipped,
+      experimentsRefused: this.experimentsRefused,
+      models: this.models.size,
     };
   }
 
-  timing(t: Timing, receivedAt: number): void {
+  /** Counts one timing; returns why when it could not be (it is counted as dropped then). */
+  timing(t: Timing, receivedAt: number): string | undefined {
     this.timings++;
     const at = t.t !== undefined && t.t >= receivedAt - MAX_CLOCK_SKEW_MS && t.t <= receivedAt + MAX_AHEAD_MS ? t.t : receivedAt;
     const second = Math.floor(at / SECOND) * SECOND;
     const experiment = t.experiment === undefined ? undefined : this.open.get(t.experiment);
+    if (!experiment && !this.seeModel(t.model, receivedAt)) {
+      this.drop(undefined, 'models');
+      return `model ${JSON.stringify(t.model)} refused: ${this.limits.maxModels} distinct models already had timings outside an experiment in the last ${this.limits.modelWindowMs / 1000} s (a sender inventing model names?)`;
+    }
     const warmup = experiment !== undefined && this.isWarmup(experiment, t.model, at);
     let entry = this.seconds.get(second);
     if (!entry) {
-      if (this.seconds.size >= this.limits.maxOpenSeconds) return this.drop(experiment, 'overflow');
-      entry = { cells: new Map(), openedAt: receivedAt };
+      if (this.seconds.size >= this.limits.maxOpenSeconds) {
+        this.drop(experiment, 'overflow');
+        return `timing dropped: ${this.limits.maxOpenSeconds} seconds of timings are already waiting to be sent`;
+      }
+      entry = { cells: new Map(), openedAt: receivedAt, experimentCells: 0 };
       this.seconds.set(second, entry);
     }
     const key = `${t.model}\u0000${t.experiment ?? ''}\u0000${warmup ? 'w' : ''}`;
     let cell = entry.cells.get(key);
     if (!cell) {
-      if (entry.cells.size >= this.limits.maxPairsPerSecond) return this.drop(experiment, 'overflow');
+      const full = experiment
+        ? entry.experimentCells >= this.limits.maxExperimentPairsPerSecond
+        : entry.cells.size - entry.experimentCells >= this.limits.maxPairsPerSecond;
+      if (full) {
+        this.drop(experiment, 'overflow');
+        const cap = experiment ? `${this.limits.maxExperimentPairsPerSecond} (model, experiment) pairs of open experiments` : `${this.limits.maxPairsPerSecond} (model, experiment) pairs`;
+        return `timing dropped: ${cap} already had timings in this second`;
+      }
       cell = { model: t.model, experiment: t.experiment, warmup, hist: new LogHistogram(), items: 0 };
       entry.cells.set(key, cell);
+      if (experiment) entry.experimentCells++;
     }
+    if (experiment) experiment.activeAt = receivedAt;
     if (second < this.sealedBefore) this.late++;
     cell.hist.add(t.latencyMs);
     const items = t.batch ?? 1;
@@ -224,19 +288,54 @@ export class InferenceAggregator implements InferenceSink {
         experiment.measuredFrom = Math.max(experiment.start, Math.floor(at - t.latencyMs));
         changed = true;
       }
-      if (changed) this.queueEvent(experiment, undefined);
+      if (changed) {
+        this.queueEvent(experiment, undefined);
+        // Not written here: this is the timing path, and an fsync on an SD card takes ms.
+        this.persistDue = true;
+      }
     }
+    return undefined;
   }
 
   /** Whether this timing falls in the experiment's warm-up window (and counts it if by calls). */
   private isWarmup(e: OpenExperiment, model: string, at: number): boolean {
     const w = e.warmup;
     if (w === undefined) return false;
+    // Reloaded after its warm-up had passed: the per-model call counts were not kept.
+    if (e.resumedAt !== undefined && e.measuredFrom !== undefined) return false;
     if ('ms' in w) return at < e.start + w.ms;
     const key = e.calls.has(model) || e.calls.size < this.limits.maxModelsPerExperiment ? model : OTHER_MODELS;
     const seen = e.calls.get(key) ?? 0;
     e.calls.set(key, seen + 1);
     return seen < w.calls;
+  }
+
+  /** Notes a model outside experiments as seen; false when it is new and maxModels are already known. */
+  private seeModel(model: string, now: number): boolean {
+    const seenAt = this.models.get(model);
+    if (seenAt !== undefined) {
+      // Re-inserted (at most once a second, it is the hot path) so the map stays ordered by last
+      // sight and forgetting can stop at the first recent one.
+      if (now - seenAt >= SECOND || now < seenAt) {
+        this.models.delete(model);
+        this.models.set(model, now);
+      }
+      return true;
+    }
+    if (this.models.size >= this.limits.maxModels) {
+      this.forgetModels(now);
+      if (this.models.size >= this.limits.maxModels) return false;
+    }
+    this.models.set(model, now);
+    return true;
+  }
+
+  private forgetModels(now: number): void {
+    for (const [model, seenAt] of this.models) {
+      // One seen "in the future" is from before the clock stepped back: its age is unknown, forget it.
+      if (seenAt > now - this.limits.modelWindowMs && seenAt <= now + SECOND) break;
+      this.models.delete(model);
+    }
   }
 
   private drop(experiment: OpenExperiment | undefined, reason: keyof AggregatorDropped): void {
@@ -246,11 +345,23 @@ export class InferenceAggregator implements InferenceSink {
 
   startExperiment(s: ExperimentStart, at: number): { id: string; start: number } {
     const start = Math.max(0, Math.floor(at));
+    if (this.events.size >= this.limits.maxPendingEvents) {
+      this.experimentsRefused++;
+      throw new HttpError(429, `experiment not started: ${this.events.size} experiment events are waiting to be sent (experiments started faster than the agent sends them); retry in a few seconds`);
+    }
     if (this.open.size >= this.limits.maxOpenExperiments) {
-      // Most likely a script that crashed without ending its experiment: ending the oldest
-      // keeps new experiments working instead of refusing them until the agent restarts.
-      const oldest = this.open.keys().next().value!;
-      this.endExperiment(oldest, start);
+      // An idle one is most likely a script that crashed without ending it: ending it keeps new
+      // experiments working. One still getting timings is being measured and is never ended
+      // for a newcomer; the newcomer is refused instead.
+      const idle = this.oldestIdle(start);
+      if (idle === undefined) {
+        this.experimentsRefused++;
+        throw new HttpError(
+          429,
+          `experiment not started: ${this.open.size} experiments are open and each had a timing in the last ${this.limits.experimentIdleMs / 1000} s; end one (POST /v1/experiments/<id>/end) first`,
+        );
+      }
+      this.endExperiment(idle, start);
       this.experimentsEvicted++;
     }
     const id = this.newId(start);
@@ -267,11 +378,76 @@ export class InferenceAggregator implements InferenceSink {
       dropped: 0,
       scores: new Map(),
       conditions: undefined,
+      activeAt: start,
+      resumedAt: undefined,
     };
     this.open.set(id, experiment);
     this.queueEvent(experiment, undefined);
     this.recordConditions(experiment);
+    this.persistNow();
     return { id, start };
+  }
+
+  /**
+   * Persists open experiments through `save` from now on (called on start, end and scores at
+   * once; on first call, warm-up end and conditions at the next drain).
+   */
+  persistTo(save: (open: PersistedExperiment[]) => void): void {
+    this.persist = save;
+  }
+
+  /**
+   * Reopens experiments a previous run of the agent left open (read from its state directory)
+   * and queues an event for each, so the hub knows they are still running. Their histograms
+   * start empty: the end summary says it covers only timings since `now`.
+   */
+  restore(experiments: readonly PersistedExperiment[], now: number): string[] {
+    const restored: string[] = [];
+    for (const p of experiments) {
+      if (this.open.has(p.id) || this.open.size >= this.limits.maxOpenExperiments) continue;
+      const experiment: OpenExperiment = {
+        name: p.name,
+        ...(p.tags !== undefined ? { tags: p.tags } : {}),
+        ...(p.params !== undefined ? { params: p.params } : {}),
+        ...(p.modelBytes !== undefined ? { modelBytes: p.modelBytes } : {}),
+        ...(p.warmup !== undefined ? { warmup: p.warmup } : {}),
+        id: p.id,
+        start: p.start,
+        calls: new Map(),
+        measured: new LogHistogram(),
+        warm: new LogHistogram(),
+        items: 0,
+        firstCallMs: p.firstCallMs,
+        measuredFrom: p.measuredFrom,
+        dropped: p.dropped ?? 0,
+        scores: new Map((p.scores ?? []).map((s) => [s.name, s])),
+        conditions: p.conditions,
+        activeAt: Math.floor(now),
+        resumedAt: Math.floor(now),
+      };
+      this.open.set(p.id, experiment);
+      this.queueEvent(experiment, undefined);
+      restored.push(p.id);
+    }
+    return restored;
+  }
+
+  /** Ids of the open experiments, oldest first (the hello lists them). */
+  openIds(): string[] {
+    return [...this.open.keys()];
+  }
+
+  private persistNow(): void {
+    this.persistDue = false;
+    if (!this.persist) return;
+    this.persist([...this.open.values()].map((e) => ({ ...eventOf(e, undefined), dropped: e.dropped })));
+  }
+
+  /** The open experiment with the oldest activity, if that was at least experimentIdleMs ago. */
+  private oldestIdle(now: number): string | undefined {
+    let oldest: OpenExperiment | undefined;
+    for (const e of this.open.values()) if (oldest === undefined || e.activeAt < oldest.activeAt) oldest = e;
+    return oldest !== undefined && (oldest.activeAt <= now - this.limits.experimentIdleMs || oldest.activeAt > now + this.limits.experimentIdleMs) ? oldest.id : undefined;
   }
 
   endExperiment(id: string, at: number): { id: string; end: number; summary: ExperimentEndSummary } | null {
@@ -282,6 +458,7 @@ export class InferenceAggregator implements InferenceSink {
     const end = Math.max(experiment.start, Math.floor(at));
     this.ended.set(id, end);
     this.queueEvent(experiment, end);
+    this.persistNow();
     return { id, end, summary: summaryOf(experiment, end) };
   }
 
@@ -293,6 +470,7 @@ export class InferenceAggregator implements InferenceSink {
       if (experiment.scores.has(score.name) || experiment.scores.size < MAX_SCORES_PER_EXPERIMENT) experiment.scores.set(score.name, score);
     }
     this.queueEvent(experiment, undefined);
+    this.persistNow();
     return true;
   }
 
@@ -312,6 +490,7 @@ export class InferenceAggregator implements InferenceSink {
       (conditions) => {
         e.conditions = conditions;
         this.queueEvent(e, undefined);
+        if (this.open.has(e.id)) this.persistDue = true;
       },
       () => {},
     );
@@ -323,6 +502,8 @@ export class InferenceAggregator implements InferenceSink {
     if (sealedBefore + this.limits.maxAgeMs < this.sealedBefore) this.clockSteppedBack(sealedBefore);
     if (sealedBefore > this.sealedBefore) this.sealedBefore = sealedBefore;
     this.dropStale(now);
+    if (this.persistDue) this.persistNow();
+    this.forgetModels(now);
 
     const lastComplete = this.sealedBefore - SECOND;
     let metrics: Record<string, number> = {};
@@ -513,6 +694,8 @@ function summaryOf(e: OpenExperiment, end: number): ExperimentEndSummary {
     dropped: e.dropped,
     ...(e.conditions ? { conditions: e.conditions } : {}),
     scores: [...e.scores.values()],
+    // The agent restarted during the experiment: these figures are only what it saw since.
+    ...(e.resumedAt !== undefined ? { resumed: true, countedFrom: e.resumedAt } : {}),
   };
 }
 

@@ -19,15 +19,18 @@ import {
   type Score,
   type Timing,
 } from '../../shared/inference.js';
+import type { TopSnapshotProvider } from '../top/snapshot.js';
 
 export interface InferenceSink {
-  /** One timing; receivedAt = agent clock ms. */
-  timing(t: Timing, receivedAt: number): void;
+  /** One timing; receivedAt = agent clock ms. Returns why when it was refused (over a limit). */
+  timing(t: Timing, receivedAt: number): string | undefined | void;
   startExperiment(s: ExperimentStart, at: number): { id: string; start: number };
   /** null when the id is unknown or already ended. */
   endExperiment(id: string, at: number): { id: string; end: number; summary: ExperimentEndSummary } | null;
   /** Adds or replaces quality scores of an open experiment; false when the id is unknown or ended. */
   scoreExperiment(id: string, scores: readonly Score[]): boolean;
+  /** What the sink counted and refused, shown on GET /v1/health. */
+  stats?(): object;
 }
 
 export interface InferenceReceiverOptions {
@@ -35,6 +38,8 @@ export interface InferenceReceiverOptions {
   port: number;
   log: Logger;
   sink: InferenceSink;
+  /** Serves GET /v1/top (an attached `edgewatch top`): what the agent last sampled, never a new sample. */
+  top?: TopSnapshotProvider;
 }
 
 export interface InferenceReceiverStats {
@@ -43,6 +48,10 @@ export interface InferenceReceiverStats {
   httpRequests: number;
   accepted: number;
   rejected: number;
+  /** Well-formed timings the sink refused (over a limit: distinct models, pairs per second…). */
+  refused: number;
+  /** HTTP connections closed unanswered: over MAX_CONNECTIONS, or bodies over MAX_INFLIGHT_BODY_BYTES at once. */
+  connectionsRefused: number;
 }
 
 export interface InferenceReceiver {
@@ -52,6 +61,15 @@ export interface InferenceReceiver {
 }
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Open HTTP connections; an SDK keeps at most 4. Bounds what slow clients can hold (each up to a body). */
+export const MAX_CONNECTIONS = 64;
+/** Request bodies buffered at once, all connections together; past it a request gets 503. */
+export const MAX_INFLIGHT_BODY_BYTES = 16 * 1024 * 1024;
+/** A request (headers and body) must arrive within this (ms), or it is answered 408 and closed. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+const UDP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Refusals over a limit are logged at warn at most this often (ms), with the count in between. */
+const LIMIT_LOG_EVERY_MS = 60_000;
 /** Port 0: tries at finding a number free for both TCP and UDP. */
 const FREE_PORT_ATTEMPTS = 8;
 /** Bad input is logged at most this often (ms); the count in between goes with the next line. */
@@ -67,14 +85,24 @@ export async function startInferenceReceiver(opts: InferenceReceiverOptions): Pr
   }
   // One address for both sockets: `localhost` could otherwise be ::1 for TCP and 127.0.0.1 for UDP.
   const address = await resolveHost(opts.host);
-  const stats: InferenceReceiverStats = { udpDatagrams: 0, udpLines: 0, httpRequests: 0, accepted: 0, rejected: 0 };
-  const badInput = rateLimitedDebug(opts.log);
-  const handlers = { sink: opts.sink, stats, badInput, log: opts.log };
+  const stats: InferenceReceiverStats = { udpDatagrams: 0, udpLines: 0, httpRequests: 0, accepted: 0, rejected: 0, refused: 0, connectionsRefused: 0 };
+  const badInput = rateLimited(opts.log, 'debug', BAD_INPUT_LOG_EVERY_MS);
+  const limited = rateLimited(opts.log, 'warn', LIMIT_LOG_EVERY_MS);
+  const handlers: Handlers = { sink: opts.sink, stats, badInput, limited, log: opts.log, top: opts.top, inflight: { bytes: 0 } };
 
   let lastError: unknown;
   const attempts = opts.port === 0 ? FREE_PORT_ATTEMPTS : 1;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const server = createServer((req, res) => void handleHttp(req, res, handlers));
+    const server = createServer(
+      // Node checks these every connectionsCheckingInterval (30 s by default): a slow client is cut off near REQUEST_TIMEOUT_MS.
+      { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+      (req, res) => void handleHttp(req, res, handlers),
+    );
+    server.maxConnections = MAX_CONNECTIONS;
+    server.on('drop', () => {
+      stats.connectionsRefused++;
+      limited({ maxConnections: MAX_CONNECTIONS, connectionsRefused: stats.connectionsRefused }, `inference HTTP connection refused: ${MAX_CONNECTIONS} are open already (slow or stuck clients?)`, 'connections');
+    });
     let udp: Socket | undefined;
     try {
       const port = await listenHttp(server, address, opts.port);
@@ -122,6 +150,13 @@ function bindUdp(address: string, port: number): Promise<Socket> {
     });
     socket.bind(port, address, () => {
       socket.removeAllListeners('error');
+      // A burst that overflows the socket buffer is dropped by the kernel, where nothing counts
+      // it: ask for room for ~500 full SDK datagrams. Linux caps it at net.core.rmem_max.
+      try {
+        socket.setRecvBufferSize(UDP_RECV_BUFFER_BYTES);
+      } catch {
+        // Kept at the system default; still working.
+      }
       resolve(socket);
     });
   });
@@ -148,9 +183,14 @@ function receiver(server: Server, udp: Socket, port: number, stats: InferenceRec
 
 interface Handlers {
   sink: InferenceSink;
+  top: TopSnapshotProvider | undefined;
   stats: InferenceReceiverStats;
   badInput: (what: Record<string, unknown>, message: string) => void;
+  /** For refusals over a limit: a user may be losing data and should hear of it, once a minute. */
+  limited: (what: Record<string, unknown>, message: string, kind?: string) => void;
   log: Logger;
+  /** Body bytes buffered by requests in progress (MAX_INFLIGHT_BODY_BYTES). */
+  inflight: { bytes: number };
 }
 
 function handleDatagram(msg: Buffer, h: Handlers): void {
@@ -171,7 +211,13 @@ function handleDatagram(msg: Buffer, h: Handlers): void {
 
 function accept(t: Timing, receivedAt: number, h: Handlers): boolean {
   try {
-    h.sink.timing(t, receivedAt);
+    const refused = h.sink.timing(t, receivedAt);
+    if (typeof refused === 'string') {
+      h.stats.refused++;
+      // One line a minute per kind of refusal (the quoted model name aside), so one does not hide another.
+      h.limited({ refused: h.stats.refused }, `inference timings refused (counted in inference.dropped and GET /v1/health): ${refused}`, refused.replace(/"[^"]*"/g, '""'));
+      return false;
+    }
     h.stats.accepted++;
     return true;
   } catch (err) {
@@ -198,9 +244,11 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, h: Handlers
     reply(res, status, body);
   } catch (err) {
     if (err instanceof HttpError) {
-      reply(res, err.status, { error: err.message });
+      if (err.status === 429 || err.status === 503) h.limited({ status: err.status, method: req.method, url: req.url?.slice(0, 100) }, `inference request refused: ${err.message}`, `http ${err.status}`);
+      if (req.destroyed && err.status === 400) h.badInput({ error: err.message }, 'inference HTTP request cut off by its client');
+      reply(res, err.status, { error: oneLine(err.message) });
       // The rest of an oversized body is not worth reading: close once the answer is out.
-      if (err.status === 413) res.once('finish', () => res.socket?.destroy());
+      if (err.status === 413 || err.status === 503) res.once('finish', () => res.socket?.destroy());
       return;
     }
     h.log.warn({ err, method: req.method, url: req.url }, 'inference HTTP handler failed');
@@ -211,11 +259,11 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, h: Handlers
 type Routed = { status: number; body: unknown };
 
 async function route(req: IncomingMessage, h: Handlers): Promise<Routed> {
-  const path = new URL(req.url ?? '/', 'http://agent').pathname.replace(/\/+$/, '');
+  const path = pathOf(req.url ?? '/');
   const method = req.method ?? 'GET';
   if (path === '/v1/timings') {
     allow(method, 'POST', path);
-    const body = await readJson(req).catch((err: unknown) => {
+    const body = await readJson(req, h).catch((err: unknown) => {
       h.stats.rejected++;
       throw err;
     });
@@ -223,7 +271,7 @@ async function route(req: IncomingMessage, h: Handlers): Promise<Routed> {
   }
   if (path === '/v1/experiments') {
     allow(method, 'POST', path);
-    const s = validate(ExperimentStartSchema, await readJson(req));
+    const s = validate(ExperimentStartSchema, await readJson(req, h));
     return { status: 201, body: h.sink.startExperiment(s, Date.now()) };
   }
   const end = /^\/v1\/experiments\/([^/]+)\/end$/.exec(path);
@@ -238,17 +286,36 @@ async function route(req: IncomingMessage, h: Handlers): Promise<Routed> {
   if (scores) {
     allow(method, 'POST', path);
     const id = experimentId(scores[1]!);
-    const body = await readJson(req).catch((err: unknown) => {
+    const body = await readJson(req, h).catch((err: unknown) => {
       h.stats.rejected++;
       throw err;
     });
     return postScores(id, body, h);
   }
+  if (path === '/v1/top' && h.top) {
+    allow(method, 'GET', path);
+    // Process command lines are in it: with --inference-host on a LAN address, still this device only.
+    if (!isLoopback(req.socket.remoteAddress)) throw new HttpError(403, 'GET /v1/top answers only on this device (from a loopback address): run `edgewatch top` on the device itself');
+    return { status: 200, body: h.top() };
+  }
   if (path === '/v1/health') {
     allow(method, 'GET', path);
-    return { status: 200, body: { ok: true, stats: { ...h.stats } } };
+    return { status: 200, body: { ok: true, stats: { ...h.stats }, ...(h.sink.stats ? { aggregator: h.sink.stats() } : {}) } };
   }
-  throw new HttpError(404, `no route ${method} ${path || '/'}: use POST /v1/timings, POST /v1/experiments, POST /v1/experiments/<id>/end, POST /v1/experiments/<id>/scores or GET /v1/health`);
+  throw new HttpError(404, `no route ${method.slice(0, 20)} ${path.slice(0, 100) || '/'}: use POST /v1/timings, POST /v1/experiments, POST /v1/experiments/<id>/end, POST /v1/experiments/<id>/scores or GET /v1/health`);
+}
+
+/** A request target the URL parser refuses (`//host:99999`) is the sender's mistake: 400, not 500. */
+function pathOf(url: string): string {
+  try {
+    return new URL(url, 'http://agent').pathname.replace(/\/+$/, '');
+  } catch {
+    throw new HttpError(400, `request target ${JSON.stringify(url.slice(0, 100))} is not a path: use e.g. /v1/timings`);
+  }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
 }
 
 /** The <id> of an experiment route, decoded and checked (400 when it cannot be an id). */
@@ -277,7 +344,9 @@ function postTimings(data: unknown, h: Handlers): Routed {
   const receivedAt = Date.now();
   let accepted = 0;
   for (const t of parsed.data.timings) if (accept(t, receivedAt, h)) accepted++;
-  return { status: 202, body: { accepted } };
+  const refused = parsed.data.timings.length - accepted;
+  // Still 202: the batch was well formed; what a limit refused is counted, not the sender's error.
+  return { status: 202, body: refused > 0 ? { accepted, refused } : { accepted } };
 }
 
 /**
@@ -324,21 +393,39 @@ function describeIssues(error: z.ZodError): string {
   return shown.join('; ') + more;
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
+function readJson(req: IncomingMessage, h: Handlers): Promise<unknown> {
   return new Promise((resolve, reject) => {
     if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return reject(tooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+    let done = false;
+    const finish = (): void => {
+      done = true;
+      h.inflight.bytes -= size;
       req.off('data', onData);
       req.off('end', onEnd);
-      // Drop the rest unread; the 413 closes the connection behind it.
+    };
+    const fail = (err: HttpError): void => {
+      if (done) return;
+      finish();
+      chunks.length = 0;
+      // Drop the rest unread; a 413 or 503 closes the connection behind it.
       req.resume();
-      reject(tooLarge());
+      reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      h.inflight.bytes += chunk.length;
+      if (size > MAX_BODY_BYTES) return fail(tooLarge());
+      if (h.inflight.bytes > MAX_INFLIGHT_BODY_BYTES) {
+        h.stats.connectionsRefused++;
+        return fail(new HttpError(503, `agent busy: over ${MAX_INFLIGHT_BODY_BYTES} bytes of request bodies are arriving at once; retry shortly with smaller batches`));
+      }
+      chunks.push(chunk);
     };
     const onEnd = (): void => {
+      if (done) return;
+      finish();
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return reject(new HttpError(400, 'request body is empty: send a JSON object'));
       try {
@@ -349,8 +436,18 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     };
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', reject);
+    // The client went away mid-body (ECONNRESET "aborted"): its mistake, not the agent's; no one is left to answer.
+    req.on('error', (err) => fail(new HttpError(400, `request body cut off after ${size} bytes (${err.message})`)));
   });
+}
+
+/**
+ * Error texts quote what was sent (JSON.parse's messages do too): control characters in it are
+ * escaped so that every answer is one line, and a quoted body cannot make it long.
+ */
+function oneLine(message: string): string {
+  const escaped = message.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length > 500 ? `${escaped.slice(0, 500)}…` : escaped;
 }
 
 function tooLarge(): HttpError {
@@ -358,28 +455,36 @@ function tooLarge(): HttpError {
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
+  if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
-    ...(status === 413 ? { connection: 'close' } : {}),
+    ...(status === 413 || status === 503 ? { connection: 'close' } : {}),
   });
   res.end(text);
 }
 
-/** A debug logger for bad input that says at most one thing per period, with a count. */
-function rateLimitedDebug(log: Logger): (what: Record<string, unknown>, message: string) => void {
-  let lastAt = -Infinity;
-  let suppressed = 0;
-  return (what, message) => {
+/**
+ * A logger that says at most one thing per period and kind (a few kinds: the limits there are),
+ * with the count of what it left out.
+ */
+function rateLimited(log: Logger, level: 'debug' | 'warn', everyMs: number): (what: Record<string, unknown>, message: string, kind?: string) => void {
+  const kinds = new Map<string, { lastAt: number; suppressed: number }>();
+  return (what, message, kind = '') => {
     const now = Date.now();
-    if (now - lastAt < BAD_INPUT_LOG_EVERY_MS) {
-      suppressed++;
+    let k = kinds.get(kind);
+    if (!k) {
+      // Bounded whatever the callers pass: forget all kinds rather than grow.
+      if (kinds.size >= 16) kinds.clear();
+      kinds.set(kind, (k = { lastAt: -Infinity, suppressed: 0 }));
+    }
+    if (now - k.lastAt < everyMs) {
+      k.suppressed++;
       return;
     }
-    log.debug({ ...what, suppressedSinceLast: suppressed }, message);
-    lastAt = now;
-    suppressed = 0;
+    log[level]({ ...what, suppressedSinceLast: k.suppressed }, message);
+    k.lastAt = now;
+    k.suppressed = 0;
   };
 }

@@ -8,16 +8,25 @@
 // On-disk format, segment file NNNNNNNNNNNNNNNN.seg (16 decimal digits, increasing):
 //   record := u32le bodyLength | u32le crc32(body) | body
 //   body   := f64le seq | f64le writtenAt (ms) | u32le sampleCount | u32le dropped | JSON(samples)
+//             (or JSON {"s": samples, "c": clock} for a batch with a clock reference, see spool.ts)
 // A record whose length runs past the end of the file or whose CRC does not match (a write
 // torn by a power cut, a flipped bit) ends that segment: it and what follows in that file are
 // skipped with a warning, the records before it are kept.
 //   acked  := JSON {"through": N}: every batch with seq ≤ N was acked (rewritten via rename).
 // The acked file only saves resending: if it is lost or stale, acked batches are sent again
 // and the hub, which dedupes by (device, seq), stores them once.
+//
+// When the directory cannot be used (read-only, full, wrong owner) at open or at any write,
+// new batches are kept in memory (a bounded queue, drops counted) and the spool tries the
+// disk again every probeMs, as the hub does for its database: once a segment can be written,
+// what memory holds is written to it oldest first, and the spool is on disk again. Memory only
+// ever holds batches newer than every batch on disk, so the order of seqs is kept.
 import {
   closeSync,
+  existsSync,
   fdatasyncSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -28,10 +37,10 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../../shared/log.js';
-import type { Sample } from '../../shared/protocol.js';
+import type { BatchClock, Sample } from '../../shared/protocol.js';
 import { SeqIndex, type Spool, type SpooledBatch } from './spool.js';
 
 export const DEFAULT_SPOOL_MAX_BYTES = 100 * 1000 * 1000;
@@ -45,6 +54,7 @@ const SEGMENT_RE = /^(\d{16})\.seg$/;
 const ACKED_FILE = 'acked';
 /** How long an advanced ack watermark may wait before it is written. */
 const ACKED_WRITE_DELAY_MS = 1000;
+const DEFAULT_PROBE_MS = 3000;
 
 export interface DiskSpoolOptions {
   /** The spool directory, e.g. <stateDir>/spool; created if missing. */
@@ -65,6 +75,8 @@ export interface DiskSpoolOptions {
   syncEveryMs?: number;
   /** After the disk fails, batches are kept in memory up to this many samples (default 3600). */
   fallbackMaxSamples?: number;
+  /** While on memory, how often the disk is tried again (default 3 s). */
+  probeMs?: number;
   /** The clock, for tests. */
   now?: () => number;
 }
@@ -96,8 +108,13 @@ interface Entry {
 export class DiskSpool implements Spool {
   private readonly index = new SeqIndex<Entry>();
   private readonly segments: Segment[] = [];
-  private active!: Segment;
+  /** The segment being appended to; null while the disk cannot be written. */
+  private active: Segment | null = null;
   private activeFd = -1;
+  private nextNum = 1;
+  /** Whether the directory's segments and watermark have been read (not yet if it was unusable at open). */
+  private scanned = false;
+  private probeTimer: NodeJS.Timeout | null = null;
   private readFd: { seg: Segment; fd: number } | null = null;
   private totalBytes = 0;
   private unsynced = false;
@@ -107,6 +124,7 @@ export class DiskSpool implements Spool {
   private highestSeq = 0;
   private droppedSinceReport = 0;
   private failed = false;
+  private failedAt = 0;
   private closed = false;
   private memSamples = 0;
   private readonly memSeqs: number[] = [];
@@ -117,6 +135,7 @@ export class DiskSpool implements Spool {
   private readonly segmentMaxAgeMs: number;
   private readonly syncEveryMs: number;
   private readonly fallbackMaxSamples: number;
+  private readonly probeMs: number;
   private readonly now: () => number;
   private readonly log: Logger;
   readonly dir: string;
@@ -125,7 +144,10 @@ export class DiskSpool implements Spool {
   /** Batches found unacked on disk when the spool was opened. */
   readonly reloaded: number;
 
-  /** Opens (or creates) the spool in `opts.dir`. Throws when the directory cannot be used. */
+  /**
+   * Opens (or creates) the spool in `opts.dir`. A directory that cannot be used starts it on
+   * memory (degraded), logged once; only invalid options throw.
+   */
   static open(opts: DiskSpoolOptions): DiskSpool {
     return new DiskSpool(opts);
   }
@@ -139,28 +161,21 @@ export class DiskSpool implements Spool {
     this.segmentMaxAgeMs = opts.segmentMaxAgeMs ?? DEFAULT_SEGMENT_MAX_AGE_MS;
     this.syncEveryMs = opts.syncEveryMs ?? 0;
     this.fallbackMaxSamples = opts.fallbackMaxSamples ?? 3600;
+    this.probeMs = opts.probeMs ?? DEFAULT_PROBE_MS;
     this.now = opts.now ?? Date.now;
-    for (const [name, v] of Object.entries({ maxBytes: this.maxBytes, maxAgeMs: this.maxAgeMs, segmentBytes: this.segmentBytes })) {
+    for (const [name, v] of Object.entries({ maxBytes: this.maxBytes, maxAgeMs: this.maxAgeMs, segmentBytes: this.segmentBytes, probeMs: this.probeMs })) {
       if (!Number.isFinite(v) || v <= 0) throw new Error(`spool ${name} ${v} is not valid: use a positive number`);
     }
 
-    mkdirSync(this.dir, { recursive: true });
-    this.persistedThrough = this.readAcked();
-    this.highestSeq = this.persistedThrough;
-    let lastNum = 0;
-    const names = readdirSync(this.dir)
-      .map((name) => SEGMENT_RE.exec(name))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
-    for (const num of names) {
-      lastNum = num;
-      this.loadSegment(num);
+    try {
+      this.scan();
+      // Start a fresh segment rather than append after a tail that may be torn. Opening it now
+      // also finds an unwritable directory at start, before the first batch.
+      this.openSegment();
+    } catch (err) {
+      this.fail(err as Error);
     }
     this.reloaded = this.index.size;
-    // Start a fresh segment rather than append after a tail that may be torn. Opening it now
-    // also finds an unwritable directory at start, where the caller can still fall back.
-    this.openSegment(lastNum + 1);
     this.expire();
     this.enforceBytes();
     if (this.reloaded > 0) {
@@ -176,27 +191,57 @@ export class DiskSpool implements Spool {
       this.pushMemory(batch, at);
       return;
     }
-    const record = encodeRecord(batch, at);
     try {
-      if (this.active.bytes > 0 && (this.active.bytes + record.length > this.segmentBytes || at - this.active.startedAt >= this.segmentMaxAgeMs)) {
-        this.roll();
-      }
-      const offset = this.active.bytes;
-      writeFully(this.activeFd, record);
-      if (this.syncEveryMs === 0) fdatasyncSync(this.activeFd);
-      else this.scheduleSync();
-      if (this.active.seqs.length === 0) this.active.startedAt = at;
-      this.active.bytes += record.length;
-      this.totalBytes += record.length;
-      this.active.seqs.push(batch.seq);
-      this.active.live++;
-      this.index.set(batch.seq, { seg: this.active, offset, length: record.length, samples: batch.samples.length, dropped: batch.dropped ?? 0, at });
+      this.append(batch, at, this.syncEveryMs === 0);
+      if (this.syncEveryMs > 0) this.scheduleSync();
     } catch (err) {
       this.fail(err as Error);
       this.pushMemory(batch, at);
       return;
     }
     this.enforceBytes();
+  }
+
+  /**
+   * While degraded: tries the disk again and, when a segment can be written, moves every
+   * batch memory holds into it, oldest first, and goes back to disk. Runs by itself every
+   * probeMs; public for tests. Returns whether the spool is on disk.
+   */
+  probe(): boolean {
+    if (!this.failed || this.closed) return !this.failed;
+    let moved = 0;
+    let samples = 0;
+    try {
+      if (!this.scanned) this.scan();
+      this.openSegment();
+      for (const seq of this.index.from()) {
+        const entry = this.index.get(seq)!;
+        if (entry.seg) continue;
+        // One fsync for the lot below, not one per batch: a backlog of an hour is 3600 batches.
+        this.append(entry.batch!, entry.at, false);
+        this.memSamples -= entry.samples;
+        moved++;
+        samples += entry.samples;
+      }
+      if (this.unsynced) fdatasyncSync(this.activeFd);
+      this.unsynced = false;
+    } catch (err) {
+      // Still unusable (or full again halfway): what was moved stays on disk, the rest in memory.
+      this.fail(err as Error);
+      return false;
+    }
+    this.failed = false;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+    this.memSeqs.length = 0;
+    this.memHead = 0;
+    this.log.info(
+      { dir: this.dir, batches: moved, samples, degradedMs: this.now() - this.failedAt },
+      `spool: ${this.dir} is writable again; ${moved} batch${moved === 1 ? '' : 'es'} moved from memory to disk, and new batches are kept on disk again`,
+    );
+    this.enforceBytes();
+    this.scheduleAckedWrite();
+    return true;
   }
 
   *pending(): Generator<SpooledBatch> {
@@ -226,8 +271,10 @@ export class DiskSpool implements Spool {
       if (buf.readUInt32LE(0) !== body.length || buf.readUInt32LE(4) !== crc32(body) || body.readDoubleLE(0) !== seq) {
         throw new Error('record no longer matches its checksum');
       }
-      const samples = JSON.parse(body.subarray(BODY_HEADER_BYTES).toString('utf8')) as Sample[];
-      return { seq, samples, ...(entry.dropped ? { dropped: entry.dropped } : {}) };
+      const stored = JSON.parse(body.subarray(BODY_HEADER_BYTES).toString('utf8')) as Sample[] | { s: Sample[]; c?: BatchClock };
+      const samples = Array.isArray(stored) ? stored : stored.s;
+      const clock = Array.isArray(stored) ? undefined : stored.c;
+      return { seq, samples, ...(entry.dropped ? { dropped: entry.dropped } : {}), ...(clock ? { clock } : {}) };
     } catch (err) {
       this.lose(seq, entry);
       this.log.warn({ err, seq, segment: entry.seg.path, samples: entry.samples }, 'spool: a batch could not be read back from disk; its samples are counted as dropped');
@@ -264,17 +311,20 @@ export class DiskSpool implements Spool {
     return this.totalBytes;
   }
 
-  /** True once a write failed and batches are kept in memory only. */
+  /** True while the directory cannot be written and new batches are kept in memory (until a probe succeeds). */
   get degraded(): boolean {
     return this.failed;
   }
 
   close(): void {
     if (this.closed) return;
+    // A disk that recovered since the last probe still gets what memory holds.
+    this.probe();
     this.closed = true;
     for (const timer of [this.syncTimer, this.ackedTimer]) if (timer) clearTimeout(timer);
-    this.syncTimer = this.ackedTimer = null;
-    if (this.activeFd >= 0) {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.syncTimer = this.ackedTimer = this.probeTimer = null;
+    if (this.active && this.activeFd >= 0) {
       try {
         if (this.unsynced) fdatasyncSync(this.activeFd);
       } catch (err) {
@@ -290,6 +340,24 @@ export class DiskSpool implements Spool {
   }
 
   // --- loading ---
+
+  /** Reads the watermark and every segment in the directory (creating it if missing). */
+  private scan(): void {
+    makeDir(this.dir);
+    const names = readdirSync(this.dir)
+      .map((name) => SEGMENT_RE.exec(name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    const through = this.readAcked();
+    this.persistedThrough = through;
+    if (through > this.highestSeq) this.highestSeq = through;
+    for (const num of names) {
+      this.nextNum = Math.max(this.nextNum, num + 1);
+      this.loadSegment(num);
+    }
+    this.scanned = true;
+  }
 
   private loadSegment(num: number): void {
     const path = join(this.dir, segmentName(num));
@@ -349,23 +417,45 @@ export class DiskSpool implements Spool {
 
   // --- writing ---
 
-  private openSegment(num: number): void {
+  private openSegment(): void {
+    const num = this.nextNum;
     const path = join(this.dir, segmentName(num));
     const fd = openSync(path, 'a+', 0o600);
+    this.nextNum = num + 1;
     this.activeFd = fd;
     this.active = { num, path, bytes: 0, startedAt: this.now(), seqs: [], live: 0 };
     this.segments.push(this.active);
     syncDir(this.dir);
   }
 
+  /** Writes one record to the active segment (rolling first when due) and indexes it. Throws on any I/O error. */
+  private append(batch: SpooledBatch, at: number, syncNow: boolean): void {
+    const record = encodeRecord(batch, at);
+    if (this.active!.bytes > 0 && (this.active!.bytes + record.length > this.segmentBytes || at - this.active!.startedAt >= this.segmentMaxAgeMs)) {
+      this.roll();
+    }
+    const seg = this.active!;
+    const offset = seg.bytes;
+    writeFully(this.activeFd, record);
+    if (syncNow) fdatasyncSync(this.activeFd);
+    else this.unsynced = true;
+    if (seg.seqs.length === 0) seg.startedAt = at;
+    seg.bytes += record.length;
+    this.totalBytes += record.length;
+    seg.seqs.push(batch.seq);
+    seg.live++;
+    this.index.set(batch.seq, { seg, offset, length: record.length, samples: batch.samples.length, dropped: batch.dropped ?? 0, at });
+  }
+
   private roll(): void {
-    const old = this.active;
+    const old = this.active!;
     if (this.unsynced) fdatasyncSync(this.activeFd);
     this.unsynced = false;
     closeSync(this.activeFd);
     this.activeFd = -1;
-    this.openSegment(old.num + 1);
+    this.active = null;
     this.maybeDeleteSegment(old);
+    this.openSegment();
   }
 
   private scheduleSync(): void {
@@ -384,15 +474,39 @@ export class DiskSpool implements Spool {
     this.syncTimer.unref();
   }
 
+  /** Leaves the disk: the active segment is closed (a torn record cut off), batches go to memory until a probe succeeds. */
   private fail(err: Error): void {
+    const seg = this.active;
+    if (seg) {
+      try {
+        // Everything up to seg.bytes is whole, indexed records; beyond is a write cut short.
+        ftruncateSync(this.activeFd, seg.bytes);
+      } catch {
+        // Reload would skip a torn tail anyway (CRC), with a warning.
+      }
+      try {
+        closeSync(this.activeFd);
+      } catch {
+        // the descriptor is gone either way
+      }
+      this.activeFd = -1;
+      this.active = null;
+      this.unsynced = false;
+      this.maybeDeleteSegment(seg);
+    }
     if (this.failed) return;
     this.failed = true;
+    this.failedAt = this.now();
     this.log.error(
-      { err, dir: this.dir },
-      `spool: cannot write to ${this.dir} (${err.message}); from now on batches are kept in memory only ` +
+      { err, code: (err as NodeJS.ErrnoException).code, dir: this.dir, probeMs: this.probeMs },
+      `spool: cannot write to ${this.dir} (${err.message}); batches are kept in memory only ` +
         `(at most ${this.fallbackMaxSamples} samples) and are lost if the agent restarts before the hub has them. ` +
-        'Free space or fix the permissions there (or point --state-dir at a writable disk), then restart the agent.',
+        `Free space or fix the permissions there (or point --state-dir at a writable disk): the spool tries again every ${this.probeMs >= 1000 ? `${this.probeMs / 1000} s` : `${this.probeMs} ms`} and moves back to disk by itself.`,
     );
+    if (!this.closed) {
+      this.probeTimer = setInterval(() => this.probe(), this.probeMs);
+      this.probeTimer.unref();
+    }
   }
 
   private pushMemory(batch: SpooledBatch, at: number): void {
@@ -535,7 +649,8 @@ function segmentName(num: number): string {
 }
 
 export function encodeRecord(batch: SpooledBatch, at: number): Buffer {
-  const json = Buffer.from(JSON.stringify(batch.samples), 'utf8');
+  // With a clock reference the JSON is {"s": samples, "c": clock}; a bare array (older spools) still reads.
+  const json = Buffer.from(JSON.stringify(batch.clock ? { s: batch.samples, c: batch.clock } : batch.samples), 'utf8');
   const record = Buffer.allocUnsafe(PREFIX_BYTES + BODY_HEADER_BYTES + json.length);
   const body = record.subarray(PREFIX_BYTES);
   body.writeDoubleLE(batch.seq, 0);
@@ -559,6 +674,20 @@ function checkRecord(buf: Buffer, off: number): string | null {
   const seq = body.readDoubleLE(0);
   if (!Number.isSafeInteger(seq) || seq <= 0) return `impossible sequence number ${seq}`;
   return null;
+}
+
+/**
+ * mkdir -p that says why it failed: on a read-only filesystem Node's recursive mkdir reports
+ * ENOENT, which would send a user looking for a missing directory; the plain mkdir of the
+ * last component then gives the real reason (EROFS, EACCES, ENOSPC).
+ */
+export function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(dirname(dir))) throw err;
+    mkdirSync(dir);
+  }
 }
 
 function writeFully(fd: number, buf: Buffer): void {

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import type { Logger } from '../../shared/log.js';
 import { HubMessageSchema, parseFrame, PROTOCOL_VERSION, type Hello, type Welcome } from '../../shared/protocol.js';
 import { Backoff } from '../tools/backoff.js';
+import type { MonoClock } from './mono-clock.js';
 import type { Spool } from './spool.js';
 
 export interface HubConnectionOptions {
@@ -31,6 +32,11 @@ export interface HubConnectionOptions {
    * pass those too; agent.ts does). The certificate is always verified.
    */
   ca?: string | Buffer | (string | Buffer)[];
+  /**
+   * Stamps each frame with this boot and the monotonic time of sending beside sentAt, so the
+   * hub can re-time a backlog spooled before the wall clock was stepped (clock jumps).
+   */
+  monoClock?: MonoClock;
 }
 
 /** Errors of a TLS handshake that refused the hub's certificate: retrying alone will not fix them. */
@@ -130,6 +136,12 @@ function explainHttpStatus(url: string, status: number): ConnectProblem {
 
 export const DEFAULT_BACKFILL_PER_SECOND = 200;
 
+/**
+ * Time for pauses, rates and silence (ms, monotonic): a wall clock stepped by NTP must not
+ * make a live hub look silent for hours, or a pause last hours. Only sentAt is wall time.
+ */
+const elapsedMs = (): number => performance.now();
+
 /** Pause after the hub says it cannot store right now (disk full): it keeps the batches. */
 const STORE_RETRY_MS = 5_000;
 /** Pause after the hub dropped a batch for its frame rate limit. */
@@ -195,7 +207,7 @@ export class HubConnection {
   pump(): void {
     const socket = this.socket;
     if (!this.ready || !socket || socket.readyState !== WebSocket.OPEN) return;
-    if (Date.now() < this.pausedUntil) return;
+    if (elapsedMs() < this.pausedUntil) return;
     const { spool } = this.opts;
     // Live batches first, oldest first, within the whole window.
     for (const seq of spool.pendingSeqs(this.liveCursor + 1)) {
@@ -210,7 +222,7 @@ export class HubConnection {
   private pumpBacklog(socket: WebSocket): void {
     const rate = this.backfillPerSecond;
     const burst = Math.max(1, Math.ceil(rate / 5));
-    const now = Date.now();
+    const now = elapsedMs();
     this.tokens = Math.min(burst, this.tokens + ((now - this.tokensAt) * rate) / 1000);
     this.tokensAt = now;
     let exhausted = true;
@@ -240,7 +252,7 @@ export class HubConnection {
     if (exhausted) {
       this.backfillCursor = this.backlogEnd;
       if (this.backfillCount > 0) {
-        this.opts.log.info({ batches: this.backfillCount, ms: Date.now() - this.backfillStartedAt }, 'backlog sent to the hub');
+        this.opts.log.info({ batches: this.backfillCount, ms: elapsedMs() - this.backfillStartedAt }, 'backlog sent to the hub');
       }
     }
   }
@@ -249,7 +261,18 @@ export class HubConnection {
   private send(socket: WebSocket, seq: number): boolean {
     const batch = this.opts.spool.read(seq);
     if (!batch) return false;
-    const frame = { type: 'batch', v: PROTOCOL_VERSION, seq: batch.seq, samples: batch.samples, ...(batch.dropped ? { dropped: batch.dropped } : {}), sentAt: Date.now() };
+    const mono = this.opts.monoClock;
+    // sentAt and sentMono are read back to back: their difference is the wall clock now.
+    const frame = {
+      type: 'batch',
+      v: PROTOCOL_VERSION,
+      seq: batch.seq,
+      samples: batch.samples,
+      ...(batch.dropped ? { dropped: batch.dropped } : {}),
+      ...(batch.clock ? { clock: batch.clock } : {}),
+      sentAt: Date.now(),
+      ...(mono ? { sentMono: mono.mono(), sentBoot: mono.boot } : {}),
+    };
     socket.send(JSON.stringify(frame));
     this.inFlight.add(batch.seq);
     this.stats.sent++;
@@ -292,7 +315,7 @@ export class HubConnection {
     let answered = false;
 
     socket.on('open', () => {
-      this.lastHeard = Date.now();
+      this.lastHeard = elapsedMs();
       socket.send(JSON.stringify(this.opts.hello()));
       this.startWatchdog(socket);
     });
@@ -328,9 +351,9 @@ export class HubConnection {
       res.once('error', finish);
       res.once('close', finish);
     });
-    socket.on('ping', () => (this.lastHeard = Date.now()));
+    socket.on('ping', () => (this.lastHeard = elapsedMs()));
     socket.on('message', (data) => {
-      this.lastHeard = Date.now();
+      this.lastHeard = elapsedMs();
       this.onMessage(data.toString());
     });
     socket.on('close', (code, reason) => {
@@ -345,7 +368,7 @@ export class HubConnection {
       if (this.stopped) return;
       const delay = this.backoff.next();
       if (!wasReady) {
-        if (this.failedAttempts === 0) this.failingSince = Date.now();
+        if (this.failedAttempts === 0) this.failingSince = elapsedMs();
         this.failedAttempts++;
       }
       const fields = { code, reason: reason.toString() || undefined, retryInMs: delay, unacked: this.opts.spool.batchCount };
@@ -442,7 +465,7 @@ export class HubConnection {
     const complained = this.problemsLogged.size > 0 || this.certErrorLogged !== null || this.authErrorLogged;
     const failed = this.failedAttempts;
     if (!complained || failed === 0) return void this.opts.log.info(fields, 'connected to hub');
-    const failingMs = Date.now() - this.failingSince;
+    const failingMs = elapsedMs() - this.failingSince;
     this.opts.log.info(
       { ...fields, failedAttempts: failed, failingMs },
       `connected to hub after ${failed} failed attempt${failed === 1 ? '' : 's'} over ${Math.round(failingMs / 1000)} s`,
@@ -456,13 +479,13 @@ export class HubConnection {
     this.backfillCursor = 0;
     this.liveCursor = this.backlogEnd;
     this.backfillCount = 0;
-    this.backfillStartedAt = Date.now();
+    this.backfillStartedAt = elapsedMs();
     this.tokens = Math.max(1, Math.ceil(this.backfillPerSecond / 5));
-    this.tokensAt = Date.now();
+    this.tokensAt = elapsedMs();
   }
 
   private pauseSending(ms: number): void {
-    this.pausedUntil = Date.now() + ms;
+    this.pausedUntil = elapsedMs() + ms;
     if (this.resumeTimer) clearTimeout(this.resumeTimer);
     this.resumeTimer = setTimeout(() => this.pump(), ms + 10);
   }
@@ -471,8 +494,8 @@ export class HubConnection {
     const timeout = this.opts.silenceTimeoutMs ?? 75_000;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = setInterval(() => {
-      if (Date.now() - this.lastHeard > timeout) {
-        this.opts.log.warn({ silentMs: Date.now() - this.lastHeard }, 'hub went silent: reconnecting');
+      if (elapsedMs() - this.lastHeard > timeout) {
+        this.opts.log.warn({ silentMs: elapsedMs() - this.lastHeard }, 'hub went silent: reconnecting');
         socket.terminate();
       }
     }, Math.min(15_000, timeout / 3));

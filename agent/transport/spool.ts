@@ -1,13 +1,15 @@
 // Where batches wait until the hub has acked them. The transport only talks to this
 // interface: MemorySpool (here) keeps them in memory, DiskSpool (disk-spool.ts) keeps them in
 // files that survive an agent restart and holds only a small index in memory.
-import type { Sample } from '../../shared/protocol.js';
+import type { BatchClock, Sample } from '../../shared/protocol.js';
 
 export interface SpooledBatch {
   readonly seq: number;
   readonly samples: Sample[];
   /** Samples dropped (spool full) before this batch was created, reported to the hub. */
   readonly dropped?: number;
+  /** Boot and clocks at creation, so the hub can re-time a batch whose wall clock was then wrong. */
+  readonly clock?: BatchClock;
 }
 
 export interface Spool {

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROCESS_CMDLINE_MODES, type ProcessCmdlineMode } from '../../agent/processes/redact-cmdline.js';
-import { createLogger } from '../../shared/log.js';
+import type { LogFormat } from '../../shared/log.js';
 import { applyAgentConfig, DEFAULT_AGENT_CONFIG, describeEffectiveConfig, loadAgentConfig, splitList } from '../agent-config.js';
-import { inferencePortOption, intervalOption, logLevelOption, parseDuration, parsePositiveDuration, parsePositiveInt, parseSize, untilSignalled } from '../options.js';
+import { createCliLogger, inferencePortOption, intervalOption, logFormatOption, logLevelOption, parseDuration, parsePositiveDuration, parsePositiveInt, parseSize, untilSignalled } from '../options.js';
 
 function defaultStateDir(): string {
   const base = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
@@ -48,6 +48,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--sys-root <dir>', 'where /sys is').env('EDGEWATCH_SYS_ROOT').default('/sys'))
     .addOption(new Option('--host-root <dir>', "prefix of the host's mount points, for filesystem usage").env('EDGEWATCH_HOST_ROOT').default('/'))
     .addOption(logLevelOption())
+    .addOption(logFormatOption())
     .addOption(
       new Option('--process-interval <duration>', 'how often the top-process table is taken; 0 turns it off')
         .env('EDGEWATCH_PROCESS_INTERVAL')
@@ -104,7 +105,7 @@ export function agentCommand(): Command {
           command.error(`error: cannot use --ca file ${opts.ca}: ${(err as Error).message}`);
         }
       }
-      const log = createLogger('agent', opts.logLevel);
+      const log = createCliLogger(opts, 'agent');
       const agent = await startAgent({
         hubUrl: opts.hub,
         name: opts.name,
@@ -174,6 +175,7 @@ interface AgentCliOptions {
   sysRoot: string;
   hostRoot: string;
   logLevel: string;
+  logFormat: LogFormat;
   processInterval: number;
   topProcesses: number;
   processCmdline: ProcessCmdlineMode;

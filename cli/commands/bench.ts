@@ -41,6 +41,7 @@ interface BenchOptions {
   sysRoot: string;
   agentHost: string;
   agentPort: number;
+  agentRetry: number;
 }
 
 
@@ -115,7 +116,7 @@ function checkOptions(opts: BenchOptions): string | null {
 }
 
 async function bench(opts: BenchOptions): Promise<number> {
-  const agent: AgentAddress = { host: opts.agentHost, port: opts.agentPort };
+  const agent: AgentAddress = { host: opts.agentHost, port: opts.agentPort, retryMs: opts.agentRetry };
   const health = await agentHealth(agent);
   if (health) {
     process.stderr.write(`${LABEL}: the agent at ${agentUrl(agent)} does not answer (${health}): start \`edgewatch agent\` or \`edgewatch start\` on this device; bench reads its figures from it\n`);

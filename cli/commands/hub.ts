@@ -1,21 +1,22 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createLogger } from '../../shared/log.js';
+import { resolveLogFormat } from '../../shared/log.js';
 import { EDGEWATCH_VERSION } from '../../shared/version.js';
 import { ADMIN_NOT_KEPT, forgetUnshownAdmin, listenHost, loginLine, noAuthOption, noAuthWarning } from '../auth-options.js';
-import { dataOption, hostOption, logLevelOption, portOption, retentionFrom, withRetentionOptions, untilSignalled, type RetentionCliOptions } from '../options.js';
+import { createCliLogger, dataOption, ensureWritableDir, hostOption, logOptions, portOption, runningBlock, retentionFrom, withRetentionOptions, untilSignalled, type LogCliOptions, type RetentionCliOptions } from '../options.js';
+import { experimentTimeoutOption } from '../experiment/timeout-option.js';
 import { remoteWriteFrom, withRemoteWriteOptions, type RemoteWriteCliOptions } from '../remote-write-options.js';
 
-interface HubCliOptions extends RetentionCliOptions, RemoteWriteCliOptions {
+interface HubCliOptions extends RetentionCliOptions, RemoteWriteCliOptions, LogCliOptions {
   port: number;
   host: string;
   data: string;
-  logLevel: string;
   /** false with --no-auth. */
   auth: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  experimentTimeout: number;
 }
 
 export function hubCommand(): Command {
@@ -27,18 +28,23 @@ export function hubCommand(): Command {
     .addOption(noAuthOption())
     .addOption(new Option('--tls-cert <file>', 'serve HTTPS and wss:// with this PEM certificate (chain); needs --tls-key').env('EDGEWATCH_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('EDGEWATCH_TLS_KEY'))
-    .addOption(logLevelOption());
-  return withRemoteWriteOptions(withRetentionOptions(command)).action(async (opts: HubCliOptions, command: Command) => {
+    .addOption(experimentTimeoutOption());
+  return withRemoteWriteOptions(withRetentionOptions(logOptions(command))).action(async (opts: HubCliOptions, command: Command) => {
     const tls = readTlsFiles(opts, command);
     const remoteWrite = remoteWriteFrom(opts, command);
     const host = listenHost(command, opts);
-    const log = createLogger('hub', opts.logLevel);
+    try {
+      ensureWritableDir(resolve(opts.data), '--data', 'EDGEWATCH_DATA');
+    } catch (err) {
+      command.error(`error: ${(err as Error).message}`);
+    }
+    const log = createCliLogger(opts, 'hub');
     // Loaded on demand: `edgewatch agent` never pays for Express and SQLite.
     const { startHub } = await import('../../dashboard/server/hub.js');
     const startedAt = Date.now();
     let hub;
     try {
-      hub = await startHub({ port: opts.port, host, dataDir: resolve(opts.data), log, version: EDGEWATCH_VERSION, auth: opts.auth, store: { retention: retentionFrom(opts) }, ...(tls ? { tls } : {}), ...remoteWrite });
+      hub = await startHub({ port: opts.port, host, dataDir: resolve(opts.data), log, version: EDGEWATCH_VERSION, auth: opts.auth, store: { retention: retentionFrom(opts) }, experimentTimeoutMs: opts.experimentTimeout, ...(tls ? { tls } : {}), ...remoteWrite });
     } catch (err) {
       // It may have created the admin user before failing to listen: its password was never shown.
       if (opts.auth && (await forgetUnshownAdmin(resolve(opts.data), startedAt))) (err as Error).message += `\nedgewatch: ${ADMIN_NOT_KEPT}`;
@@ -46,10 +52,12 @@ export function hubCommand(): Command {
       if (tls && /TLS certificate and key/.test((err as Error).message)) command.error(`error: ${(err as Error).message}`);
       throw err;
     }
-    // On stdout, not in the log: the password is shown this once.
+    // On stdout, not in the log: the password is shown this once. A person at a terminal also
+    // gets the URLs set apart from the log lines; JSON logs have them in "hub listening".
+    if (resolveLogFormat(opts.logFormat) === 'pretty') process.stdout.write(runningBlock([`edgewatch hub is running: open ${hub.url}; agents connect to ${hub.agentUrl}. Ctrl-C stops it.`]).slice(0, -1));
     if (!opts.auth) process.stdout.write(`${noAuthWarning()}\n`);
     else if (hub.initialLogin) {
-      process.stdout.write(`\n${loginLine(hub.initialLogin, resolve(opts.data))}\n(shown once; agents need a token: edgewatch token create <device-id> --data ${resolve(opts.data)})\n\n`);
+      process.stdout.write(runningBlock([loginLine(hub.initialLogin, resolve(opts.data)), `(shown once; agents need a token: edgewatch token create <device-id> --data ${resolve(opts.data)})`]));
     }
     const signal = await untilSignalled();
     log.info({ signal }, 'stopping');

@@ -6,7 +6,9 @@
 // never the run itself.
 //
 // One run is one trial (cli/experiment/trial.ts: start → command → scores → end → the agent's
-// summary), what `edgewatch bench` repeats, so both commands measure the same way.
+// summary), what `edgewatch bench` repeats, so both commands measure the same way. An agent
+// that restarts during the run reloads the experiment from its state directory; the end is
+// retried meanwhile (--agent-retry), so it lands on the restarted agent.
 import { Command } from 'commander';
 import type { Warmup } from '../../shared/inference.js';
 import { agentOptions } from '../experiment/agent-address.js';
@@ -26,6 +28,7 @@ interface RunOptions {
   scoresFrom?: string;
   agentHost: string;
   agentPort: number;
+  agentRetry: number;
 }
 
 export function runCommand(): Command {
@@ -48,7 +51,7 @@ export function runCommand(): Command {
     .action(async (argv: string[], opts: RunOptions) => {
       const tags = { ...(await gitTags()), ...opts.tag };
       const result = await runTrial({
-        agent: { host: opts.agentHost, port: opts.agentPort },
+        agent: { host: opts.agentHost, port: opts.agentPort, retryMs: opts.agentRetry },
         name: opts.name,
         tags,
         ...(opts.params !== undefined ? { params: opts.params } : {}),

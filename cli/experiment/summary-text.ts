@@ -15,8 +15,17 @@ export function formatScoreValue(v: number): string {
   return Math.abs(v) >= 1000 || Number.isInteger(v) ? String(Math.round(v * 1000) / 1000) : String(Number(v.toPrecision(4)));
 }
 
-/** The agent's summary in one or two lines. */
+/** The agent's summary in one or two lines (one more when the agent restarted during it). */
 export function summaryLines(s: ExperimentEndSummary): string[] {
+  const lines = countedLines(s);
+  if (s.resumed) {
+    const since = s.countedFrom !== undefined ? ` (${new Date(s.countedFrom).toISOString()})` : '';
+    lines.push(`the agent restarted during the experiment: these figures count only the timings since its restart${since}; the hub has every timing, compare there`);
+  }
+  return lines;
+}
+
+function countedLines(s: ExperimentEndSummary): string[] {
   if (s.inferences === 0) {
     const lines = [`no timings reached the agent in ${(s.durationMs / 1000).toFixed(1)} s: does the command report them (edgewatch.timed / record in the SDK)?`];
     if (s.dropped > 0) lines[0] += ` ${s.dropped} were dropped (not counted)`;

@@ -4,7 +4,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { resolve as resolvePath } from 'node:path';
 import type { ExperimentEndSummary, Score, Warmup } from '../../shared/inference.js';
-import { agentUrl, post, type AgentAddress } from './agent-address.js';
+import { agentUrl, DEFAULT_AGENT_RETRY_MS, post, postWithRetry, type AgentAddress, type PostResult } from './agent-address.js';
 import { fileStamp, MAX_SCORES_LINE_BYTES, readScoresFile, readScoresLine, scoresObject } from './scores-input.js';
 
 
@@ -68,23 +68,45 @@ export async function runTrial(spec: TrialSpec): Promise<TrialResult> {
     const found = scoresFile ? readScoresFile(scoresFile, fileBefore) : readScoresLine(child.scoresLine);
     if (found.problem) warn(`scores from ${scoresFile ? spec.scoresFrom : 'stdout'}: ${found.problem}`);
     if (found.scores.length > 0 && id) {
-      const sent = await post(`${agent}/v1/experiments/${encodeURIComponent(id)}/scores`, { scores: found.scores });
+      const sent = await postToAgent(spec, `${agent}/v1/experiments/${encodeURIComponent(id)}/scores`, { scores: found.scores }, `the scores of experiment ${id}`, warn);
       if (sent.ok) scores = found.scores;
-      else warn(`the agent did not take the scores of experiment ${id}: ${sent.error}`);
+      else warn(`the agent did not take the scores of experiment ${id}: ${explain(sent, id, spec)}`);
     }
   }
 
   let summary: ExperimentEndSummary | null = null;
   if (id) {
-    const ended = await post(`${agent}/v1/experiments/${encodeURIComponent(id)}/end`, {});
+    const ended = await postToAgent(spec, `${agent}/v1/experiments/${encodeURIComponent(id)}/end`, {}, `the end of experiment ${id}`, warn);
     if (ended.ok) {
       summary = summaryOf(ended.body);
       if (spec.announce) warn(`experiment ${id} ended after ${(durationMs / 1000).toFixed(1)} s; compare it on the dashboard's Experiments page`);
     } else {
-      warn(`could not end experiment ${id}: ${ended.error}`);
+      warn(`could not end experiment ${id}: ${explain(ended, id, spec)}`);
     }
   }
   return { id, exitCode: child.code, summary, scores: summary?.scores.length ? summary.scores : scores, interrupted: child.interrupted, startedAt, durationMs };
+}
+
+/** A POST of the end or scores, retried while the agent restarts (AgentAddress.retryMs). */
+function postToAgent(spec: TrialSpec, url: string, body: unknown, what: string, warn: (text: string) => void): Promise<PostResult> {
+  const retryMs = spec.agent.retryMs ?? DEFAULT_AGENT_RETRY_MS;
+  return postWithRetry(url, body, retryMs, (error) =>
+    warn(`the agent did not take ${what} (${error}); it may be restarting: retrying for up to ${Math.round(retryMs / 1000)} s (--agent-retry)`),
+  );
+}
+
+/** What a failed end or scores POST means for the user, in words. */
+function explain(res: PostResult, id: string, spec: TrialSpec): string {
+  if (res.status === 404) {
+    return (
+      `the agent at ${agentUrl(spec.agent)} no longer knows it (HTTP 404): it restarted without its state directory, or the experiment was ended already. ` +
+      'The timings it sent before are on the hub, which closes the experiment as "ended by timeout"; this run\'s summary is missing.'
+    );
+  }
+  if (res.status === undefined) {
+    return `the agent at ${agentUrl(spec.agent)} could not be reached (${res.error}) after ${res.attempts ?? 1} attempt(s); start it again (or raise --agent-retry): the hub closes the experiment after its --experiment-timeout`;
+  }
+  return res.error ?? `HTTP ${res.status}`;
 }
 
 function summaryOf(body: unknown): ExperimentEndSummary | null {

@@ -13,7 +13,7 @@ import {
   type HubMessage,
 } from '../../shared/protocol.js';
 import { sqliteCode, type DeviceRow, type Store } from '../store/store.js';
-import { ClockEstimator, correctionFor, correctSamples, futureSamples, MAX_FUTURE_MS } from './clock.js';
+import { ClockEstimator, ClockSteps, correctionFor, correctSamples, formatStep, futureSamples, MAX_FUTURE_MS } from './clock.js';
 import type { Fleet } from './fleet.js';
 import { StoreUnavailableError, type IngestQueue } from './ingest-queue.js';
 import type { LiveFeed } from './live-feed.js';
@@ -31,6 +31,8 @@ export interface AgentSocketDeps {
   limit?: SocketLimit;
   /** With authentication on: the device token that opened this connection and the one device id it may speak for. */
   auth?: { tokenId: string; deviceId: string };
+  /** Told of every accepted hello (the experiment timeout reads its openExperiments). */
+  onHello?: (deviceNum: number, hello: Hello) => void;
 }
 
 /** Sends an error frame (also used by the hub for a token revoked while connected). */
@@ -48,6 +50,9 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
   let clock = new ClockEstimator();
   /** ms subtracted from this device's sample times (0 unless it is > 2 min off). */
   let correction = 0;
+  /** Wall-clock steps between a batch's creation and its send (clock.ts ClockSteps), once hello names the device. */
+  let steps: ClockSteps | null = null;
+  let intervalMs = 0;
   const limiter = new FrameLimiter(deps.limit ?? DEFAULT_LIMITS.agent);
   // Rejections are logged, but a peer sending garbage must not flood the log.
   const rejectLog = new LogThrottle();
@@ -95,8 +100,17 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
       if (!known) throw err;
       device = known;
     }
+    deps.onHello?.(device.num, hello);
     clock = new ClockEstimator(device.clockOffsetMs);
     correction = correctionFor(clock.offsetMs);
+    steps = ClockSteps.for(store, device.num);
+    intervalMs = hello.intervalMs;
+    try {
+      // A backlog whose delivery spans a reconnect (or a hub restart) adds to the same event.
+      steps.resume(store.clockEvents(device.num, 1)[0] ?? null, Date.now());
+    } catch {
+      // Reading is best effort: without it a new event row starts.
+    }
     log = deps.log.child({ remote, device: device.id });
     if (firstHello) fleet.connected(device.id);
     clearTimeout(helloTimer);
@@ -119,7 +133,10 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
       } else if (nextCorrection === 0) log.info({ clockOffsetMs: clock.offsetMs }, 'device clock is right again: no more correction');
       correction = nextCorrection;
     }
-    const samples = correctSamples(batch.samples, correction);
+    // First undo a wall-clock step between creation and send (a backlog spooled on a clock
+    // that was then fixed), then the device's current offset.
+    const retimed = steps ? steps.retime(batch, receivedAt, correction, intervalMs) : { samples: batch.samples, shiftMs: 0, crossBoot: false };
+    const samples = correctSamples(retimed.samples, correction);
     const future = futureSamples(samples, receivedAt);
     if (future > 0) {
       // Stored, these would sit in the future for hours or years: refuse them, loudly and counted.
@@ -148,6 +165,7 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
         clockOffsetMs: clock.offsetMs,
       });
       send({ type: 'ack', v: PROTOCOL_VERSION, seq: batch.seq });
+      if (outcome.stored && retimed.shiftMs !== 0 && steps) recordStep(current, retimed.shiftMs, retimed.crossBoot, samples, receivedAt, batch.seq);
       if (outcome.stored) live.publishSamples(current.id, samples);
       if (outcome.stored && (current.clockCorrected !== (correction !== 0))) {
         // Corrected or no longer: browsers show (or hide) the clock warning.
@@ -164,6 +182,32 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
         log.error({ err, seq: batch.seq }, 'batch commit failed');
         sendError('internal', 'the hub failed to store this batch; it will be retried', batch.seq);
       }
+    }
+  };
+
+  /** Counts a stored re-timed batch into its clock event (one row per step), warning once per step. */
+  const recordStep = (current: DeviceRow, shiftMs: number, crossBoot: boolean, samples: readonly { t: number }[], at: number, seq: number): void => {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const s of samples) {
+      first = Math.min(first, s.t);
+      last = Math.max(last, s.t);
+    }
+    const { event, started } = steps!.record(shiftMs, samples.length, first, last, at);
+    try {
+      store.saveClockEvent(current.num, event);
+    } catch (err) {
+      // The samples are stored; only the note is lost. A failing disk is reported by ingest.
+      log.debug({ err }, 'could not save a clock event');
+    }
+    if (started) {
+      const direction = shiftMs > 0 ? 'back' : 'forward';
+      log.warn(
+        { stepMs: shiftMs, seq, firstT: first, crossBoot, clockOffsetMs: clock.offsetMs },
+        crossBoot
+          ? `device samples from before its last reboot were stamped ${formatStep(shiftMs)} ${shiftMs > 0 ? 'ahead' : 'behind'} of when they can have been taken: re-timing them onto the hub clock (no monotonic link across a reboot: placement approximate, see clock.ts)`
+          : `device clock stepped ${direction} ${formatStep(shiftMs)} while these samples waited to be sent: re-timing them by the step`,
+      );
     }
   };
 

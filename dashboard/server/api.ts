@@ -28,7 +28,12 @@ export function apiRouter(store: Store, fleet: Fleet, remoteWrite: () => RemoteW
   api.get('/devices/:id', (req, res) => {
     const row = store.getDevice(req.params.id);
     if (!row) return notFound(res, req.params.id);
-    const body: DeviceResponse = { device: fleet.summarise(row), metrics: store.metricNames(row.num), models: modelSegments(store.inferenceModelsOf(row.num)) };
+    const body: DeviceResponse = {
+      device: fleet.summarise(row),
+      metrics: store.metricNames(row.num),
+      models: modelSegments(store.inferenceModelsOf(row.num)),
+      clockEvents: store.clockEvents(row.num, 10),
+    };
     res.json(body);
   });
 

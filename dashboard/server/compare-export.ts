@@ -103,6 +103,9 @@ function csvColumns(c: ComparisonResponse): Column[] {
     { header: 'powerSampleIntervalS', value: (s) => s.powerSampleIntervalS ?? null },
     { header: 'throttled', value: (s) => s.throttled },
     { header: 'latencySource', value: (s) => s.latencySource },
+    // Where the CPU/power/energy figures come from, and when an ended run's stored figures were computed.
+    { header: 'sampleSource', value: (s) => s.sampleSource ?? null },
+    { header: 'figuresComputedAt', value: (s) => (s.snapshot ? new Date(s.snapshot.computedAt).toISOString() : null) },
     ...scores,
     ...CONDITION_COLUMNS.map((k): Column => ({ header: `conditions.${k}`, value: (s) => conditionCell(s.conditions ?? null, k) })),
   ];
@@ -491,6 +494,14 @@ function buildReport(c: ComparisonResponse, vs: Variant[], esc: Esc, opts: Repor
     'A variant run several times shows the median over its trials ([95 % CI] from the bootstrap where given), timings dropped and time throttled summed over them.',
     `Made by the edgewatch hub at ${when(opts.generatedAt ?? Date.now())}.`,
   ];
+  const computed = c.experiments.filter((s) => s.snapshot).map((s) => s.snapshot!.computedAt);
+  if (computed.length > 0) {
+    const lo = Math.min(...computed);
+    const hi = Math.max(...computed);
+    meta.push(
+      `Figures of ended runs as the hub computed them ${lo === hi ? `at ${when(lo)}` : `between ${when(lo)} and ${when(hi)}`} (stored when each run ended, so they outlive raw retention).`,
+    );
+  }
   const t = tradeoff(c, vs);
   return {
     title,

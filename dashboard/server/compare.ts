@@ -16,6 +16,7 @@ import type {
   PowerSource,
   RepeatFigure,
   RepeatGroup,
+  SampleSource,
   ScoreDelta,
 } from '../../shared/live.js';
 
@@ -214,7 +215,7 @@ export function spaceSaving(base: number | null, other: number | null): number |
   return base !== null && other !== null && other > 0 ? (base - other) / other : null;
 }
 
-type OwnStats = Omit<
+export type OwnStats = Omit<
   ExperimentStats,
   'speedupP50' | 'speedupMean' | 'compressionParams' | 'spaceSavingParams' | 'compressionBytes' | 'spaceSavingBytes' | 'scoreDeltas'
 >;
@@ -231,35 +232,98 @@ function mergedTimings(timings: readonly ModelTimingsInput[]): { hist: LogHistog
   return { hist, items, models };
 }
 
-/** One experiment's own figures (nothing relative to a baseline yet). */
-export function experimentStats(input: ExperimentInput, idleWindowS = DEFAULT_IDLE_WINDOW_S): OwnStats {
+/**
+ * The figures taken from the device's metric samples rather than its timings: what raw retention
+ * would take away, so experiment snapshots keep them and rollups can stand in for them.
+ */
+export interface SampleFigures {
+  cpuUtilMean: number | null;
+  cpuUtilPeak: number | null;
+  gpuUtilMean: number | null;
+  gpuUtilPeak: number | null;
+  memUsedPeakBytes: number | null;
+  powerSource: PowerSource | null;
+  powerMetrics: string[];
+  powerSampleIntervalS: number | null;
+  powerMeanW: number | null;
+  powerPeakW: number | null;
+  energyJ: number | null;
+  idlePowerW: number | null;
+  tempPeakC: number | null;
+  throttled: boolean | null;
+  throttledS: number | null;
+}
+
+/** Where an experiment's measured window begins: after its warm-up when it had one, else at its start. */
+export function measuredFrom(input: Pick<ExperimentInput, 'experiment' | 'rangeEnd' | 'warmup' | 'measuredFrom'>): number {
   const { experiment: e, rangeEnd } = input;
-  const warmup = input.warmup ?? null;
-  // With a warm-up, the measured window (throughput, power, energy) begins where it ended.
-  const from = warmup !== null && input.measuredFrom != null ? Math.min(Math.max(input.measuredFrom, e.start), rangeEnd) : e.start;
+  return (input.warmup ?? null) !== null && input.measuredFrom != null ? Math.min(Math.max(input.measuredFrom, e.start), rangeEnd) : e.start;
+}
+
+/** The sample-derived figures from raw samples over the measured window (idle power from the idleWindowS before the start). */
+export function rawSampleFigures(input: ExperimentInput, idleWindowS = DEFAULT_IDLE_WINDOW_S): SampleFigures {
+  const { experiment: e, rangeEnd } = input;
+  const from = measuredFrom(input);
   const between = (name: string, a: number, b: number): SampleSeries => (input.samples[name] ?? []).filter(([t]) => t >= a && t <= b);
   const inRange = (name: string): SampleSeries => between(name, from, rangeEnd);
   const names = Object.keys(input.samples).filter((n) => inRange(n).length > 0);
+  const cpu = inRange('cpu.util');
+  const gpu = combineByTime(names.filter((n) => GPU_UTIL_RE.test(n)).map(inRange), 'mean');
+  const power = choosePower(names);
+  const powerSeries = power ? combineByTime(power.metrics.map(inRange), 'sum') : [];
+  const idleSeries = power && idleWindowS > 0 ? combineByTime(power.metrics.map((n) => between(n, e.start - idleWindowS * 1000, e.start - 1)), 'sum') : [];
+  const temps = names.filter((n) => TEMP_RE.test(n) || GPU_TEMP_RE.test(n)).map((n) => peakOf(inRange(n))!);
+  const flags = THROTTLE_FLAGS.filter((n) => names.includes(n));
+  // Any flag set at a tick counts that tick as throttled.
+  const throttleSeries = combineByTime(flags.map(inRange), 'sum').map(([t, v]): [number, number] => [t, v > 0 ? 1 : 0]);
+  return {
+    cpuUtilMean: meanOf(cpu),
+    cpuUtilPeak: peakOf(cpu),
+    gpuUtilMean: meanOf(gpu),
+    gpuUtilPeak: peakOf(gpu),
+    memUsedPeakBytes: peakOf(inRange('mem.used')),
+    powerSource: power?.source ?? null,
+    powerMetrics: power?.metrics ?? [],
+    powerSampleIntervalS: medianSpacingS(powerSeries),
+    powerMeanW: meanOf(powerSeries),
+    powerPeakW: peakOf(powerSeries),
+    energyJ: trapezoid(powerSeries),
+    idlePowerW: meanOf(idleSeries),
+    tempPeakC: temps.length > 0 ? Math.max(...temps) : null,
+    throttled: flags.length > 0 ? throttleSeries.some(([, v]) => v === 1) : null,
+    throttledS: flags.length > 0 ? secondsAtOne(throttleSeries, rangeEnd) : null,
+  };
+}
 
+/** Raw sample values in the measured window: how much of the run raw retention has left (snapshots compare it). */
+export function rawPointsInWindow(input: ExperimentInput): number {
+  const from = measuredFrom(input);
+  let n = 0;
+  for (const series of Object.values(input.samples)) for (const [t] of series) if (t >= from && t <= input.rangeEnd) n++;
+  return n;
+}
+
+/**
+ * One experiment's own figures (nothing relative to a baseline yet). The sample-derived ones are
+ * `given` when there is one (a snapshot's, or taken from rollups), else computed from the raw samples.
+ */
+export function experimentStats(
+  input: ExperimentInput,
+  idleWindowS = DEFAULT_IDLE_WINDOW_S,
+  given?: { figures: SampleFigures; source: SampleSource },
+): OwnStats {
+  const { experiment: e, rangeEnd } = input;
+  const warmup = input.warmup ?? null;
+  // With a warm-up, the measured window (throughput, power, energy) begins where it ended.
+  const from = measuredFrom(input);
   const { hist, items, models } = mergedTimings(input.timings);
   const warm = mergedTimings(input.warmupTimings ?? []);
   const inferences = hist.count;
   const durationS = Math.max(0, rangeEnd - from) / 1000;
   const perS = (n: number): number | null => (durationS > 0 ? n / durationS : null);
   const latency = (x: number): number | null => (inferences > 0 ? finite(x) : null);
-
-  const cpu = inRange('cpu.util');
-  const gpu = combineByTime(names.filter((n) => GPU_UTIL_RE.test(n)).map(inRange), 'mean');
-  const power = choosePower(names);
-  const powerSeries = power ? combineByTime(power.metrics.map(inRange), 'sum') : [];
-  const energyJ = trapezoid(powerSeries);
-  const idleSeries = power && idleWindowS > 0 ? combineByTime(power.metrics.map((n) => between(n, e.start - idleWindowS * 1000, e.start - 1)), 'sum') : [];
-  const idlePowerW = meanOf(idleSeries);
-  const netEnergyJ = energyJ !== null && idlePowerW !== null ? energyJ - idlePowerW * durationS : null;
-  const temps = names.filter((n) => TEMP_RE.test(n) || GPU_TEMP_RE.test(n)).map((n) => peakOf(inRange(n))!);
-  const flags = THROTTLE_FLAGS.filter((n) => names.includes(n));
-  // Any flag set at a tick counts that tick as throttled.
-  const throttleSeries = combineByTime(flags.map(inRange), 'sum').map(([t, v]): [number, number] => [t, v > 0 ? 1 : 0]);
+  const s = given?.figures ?? rawSampleFigures(input, idleWindowS);
+  const netEnergyJ = s.energyJ !== null && s.idlePowerW !== null ? s.energyJ - s.idlePowerW * durationS : null;
   const mean = latency(hist.mean);
   const stdev = latency(hist.stdev);
 
@@ -288,24 +352,47 @@ export function experimentStats(input: ExperimentInput, idleWindowS = DEFAULT_ID
     timingsDropped: input.timingsDropped ?? null,
     conditions: input.conditions ?? null,
     scores: [...(input.scores ?? [])],
-    cpuUtilMean: meanOf(cpu),
-    cpuUtilPeak: peakOf(cpu),
-    gpuUtilMean: meanOf(gpu),
-    gpuUtilPeak: peakOf(gpu),
-    memUsedPeakBytes: peakOf(inRange('mem.used')),
-    powerSource: power?.source ?? null,
-    powerMetrics: power?.metrics ?? [],
-    powerSampleIntervalS: medianSpacingS(powerSeries),
-    powerMeanW: meanOf(powerSeries),
-    powerPeakW: peakOf(powerSeries),
-    energyJ,
-    energyPerInferenceJ: energyJ !== null && inferences > 0 ? energyJ / inferences : null,
-    idlePowerW,
+    cpuUtilMean: s.cpuUtilMean,
+    cpuUtilPeak: s.cpuUtilPeak,
+    gpuUtilMean: s.gpuUtilMean,
+    gpuUtilPeak: s.gpuUtilPeak,
+    memUsedPeakBytes: s.memUsedPeakBytes,
+    powerSource: s.powerSource,
+    powerMetrics: [...s.powerMetrics],
+    powerSampleIntervalS: s.powerSampleIntervalS,
+    powerMeanW: s.powerMeanW,
+    powerPeakW: s.powerPeakW,
+    energyJ: s.energyJ,
+    energyPerInferenceJ: s.energyJ !== null && inferences > 0 ? s.energyJ / inferences : null,
+    idlePowerW: s.idlePowerW,
     netEnergyJ,
     netEnergyPerInferenceJ: netEnergyJ !== null && inferences > 0 ? netEnergyJ / inferences : null,
-    tempPeakC: temps.length > 0 ? Math.max(...temps) : null,
-    throttled: flags.length > 0 ? throttleSeries.some(([, v]) => v === 1) : null,
-    throttledS: flags.length > 0 ? secondsAtOne(throttleSeries, rangeEnd) : null,
+    tempPeakC: s.tempPeakC,
+    throttled: s.throttled,
+    throttledS: s.throttledS,
+    sampleSource: given?.source ?? 'raw',
+    snapshot: null,
+  };
+}
+
+/** The sample-derived figures of computed stats (what a snapshot keeps when raw samples are gone). */
+export function sampleFiguresOf(s: OwnStats): SampleFigures {
+  return {
+    cpuUtilMean: s.cpuUtilMean,
+    cpuUtilPeak: s.cpuUtilPeak,
+    gpuUtilMean: s.gpuUtilMean,
+    gpuUtilPeak: s.gpuUtilPeak,
+    memUsedPeakBytes: s.memUsedPeakBytes,
+    powerSource: s.powerSource,
+    powerMetrics: [...s.powerMetrics],
+    powerSampleIntervalS: s.powerSampleIntervalS,
+    powerMeanW: s.powerMeanW,
+    powerPeakW: s.powerPeakW,
+    energyJ: s.energyJ,
+    idlePowerW: s.idlePowerW,
+    tempPeakC: s.tempPeakC,
+    throttled: s.throttled,
+    throttledS: s.throttledS,
   };
 }
 
@@ -419,6 +506,14 @@ export function comparisonNotes(stats: readonly ExperimentStats[], idleWindowS: 
   if (unknown.length > 0) notes.push(`${plural(unknown.length, 'run')} came from an agent that does not report dropped timings.`);
   const noPower = [...new Set(stats.filter((s) => s.powerSource === null).map((s) => s.deviceName))];
   if (noPower.length > 0) notes.push(`No power sensor on ${noPower.join(', ')}: energy figures are empty there.`);
+  const tierWords: Record<Exclude<SampleSource, 'raw'>, string> = { '1m': '1-minute', '1h': '1-hour' };
+  for (const s of stats) {
+    if (s.sampleSource === undefined || s.sampleSource === 'raw') continue;
+    notes.push(
+      `${s.name} (${s.id}): CPU, GPU, memory, power, energy and temperature figures come from ${tierWords[s.sampleSource]} rollups and are approximate: ` +
+        'its raw samples are past retention and it predates experiment snapshots (energy is mean power × duration; no idle power or net energy).',
+    );
+  }
   if (stats.some((s) => s.netEnergyJ !== null)) {
     notes.push(`Net energy subtracts the mean power of the ${idleWindowS} s before each start (the idle power) over the measured time.`);
   }
@@ -427,7 +522,18 @@ export function comparisonNotes(stats: readonly ExperimentStats[], idleWindowS: 
 
 /** The whole comparison. `baselineId` must be one of the inputs' ids (the caller checks). */
 export function compareExperiments(inputs: readonly ExperimentInput[], baselineId: string, idleWindowS = DEFAULT_IDLE_WINDOW_S): ComparisonResponse {
-  const own = inputs.map((input) => experimentStats(input, idleWindowS));
+  return compareStats(
+    inputs.map((input) => experimentStats(input, idleWindowS)),
+    baselineId,
+    idleWindowS,
+  );
+}
+
+/**
+ * The comparison of figures already computed (live, or read from snapshots); `extraNotes` go
+ * after the usual ones.
+ */
+export function compareStats(own: readonly OwnStats[], baselineId: string, idleWindowS = DEFAULT_IDLE_WINDOW_S, extraNotes: readonly string[] = []): ComparisonResponse {
   const base = own.find((s) => s.id === baselineId);
   if (!base) throw new Error(`baseline ${JSON.stringify(baselineId)} is not among the compared experiments`);
   const experiments = own.map((s) => versusBaseline(s, base));
@@ -438,6 +544,6 @@ export function compareExperiments(inputs: readonly ExperimentInput[], baselineI
     groups: repeatGroups(experiments, baselineId),
     idleWindowS,
     conditionWarnings: conditionWarnings(experiments.map((s, k) => ({ label: labels[k]!, conditions: s.conditions }))),
-    notes: comparisonNotes(experiments, idleWindowS),
+    notes: [...comparisonNotes(experiments, idleWindowS), ...extraNotes],
   };
 }

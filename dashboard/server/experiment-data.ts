@@ -6,7 +6,8 @@ import { experimentRangeEnd, type ExperimentRow, type Store } from '../store/sto
 import { choosePower, combineByTime, comparisonMetrics, DEFAULT_IDLE_WINDOW_S, type ExperimentInput, type ModelTimingsInput } from './compare.js';
 import { downsampleMean, latencyDistribution, MAX_TIMELINE_POINTS, TimelineBuilder } from './experiment-series.js';
 
-function ownFields(row: ExperimentRow): Omit<ExperimentSummary, 'models' | 'inferences'> {
+/** The experiment's own fields, as the row has them now (a snapshot's figures are shown under these). */
+export function ownFields(row: ExperimentRow): Omit<ExperimentSummary, 'models' | 'inferences'> {
   return {
     id: row.id,
     deviceId: row.deviceId,

@@ -3,11 +3,12 @@
 import { Router, type Request, type Response } from 'express';
 import { EXPERIMENT_ID_RE } from '../../shared/inference.js';
 import type { ComparisonResponse, ExperimentSummary, ExperimentTimeline } from '../../shared/live.js';
-import type { Store } from '../store/store.js';
+import type { ExperimentRow, Store } from '../store/store.js';
 import { BadRequest, stringParam } from './api.js';
-import { compareExperiments, DEFAULT_IDLE_WINDOW_S } from './compare.js';
+import { compareStats, DEFAULT_IDLE_WINDOW_S } from './compare.js';
 import { comparisonCsv, comparisonHtml, comparisonMarkdown, REPORT_CSP } from './compare-export.js';
-import { experimentInput, experimentSummary, experimentTimeline } from './experiment-data.js';
+import { experimentSummary, experimentTimeline } from './experiment-data.js';
+import { comparisonFigures } from './experiment-snapshots.js';
 import { MAX_TIMELINE_POINTS } from './experiment-series.js';
 
 /** Each compared experiment reads its raw samples: bounded so one request cannot read the whole database. */
@@ -30,7 +31,7 @@ export function experimentsRouter(store: Store): Router {
     const to = intParam(req, 'to');
     if (from !== undefined && to !== undefined && from > to) throw new BadRequest(`from (${from}) must not be after to (${to})`);
     const rows = store.listExperiments({ deviceNum, name: stringParam(req, 'name'), from, to });
-    const experiments: ExperimentSummary[] = rows.map((row) => experimentSummary(store, row));
+    const experiments: ExperimentSummary[] = rows.map((row) => ({ ...experimentSummary(store, row), endedBy: row.endedBy }));
     res.json({ experiments });
   });
 
@@ -49,10 +50,13 @@ export function experimentsRouter(store: Store): Router {
       return void res.status(404).json({ error: `no experiment with id ${missing.map((id) => JSON.stringify(id)).join(', ')}`, missing });
     }
     const idle = idleParam(req);
-    const result: ComparisonResponse = compareExperiments(
-      rows.map(([, row]) => experimentInput(store, row!, idle)),
+    // Ended experiments come from their snapshots (experiment-snapshots.ts), running ones live.
+    const figures = rows.map(([, row]) => comparisonFigures(store, row!, idle));
+    const result: ComparisonResponse = compareStats(
+      figures.map((f) => f.stats),
       baseline,
       idle,
+      [...figures.map((f) => f.note).filter((n): n is string => n !== null), ...rows.flatMap(([, row]) => (row!.endedBy === 'timeout' ? [timeoutNote(row!)] : []))],
     );
     if (format === 'json') return void res.json(result);
     if (format === 'csv') {
@@ -71,7 +75,7 @@ export function experimentsRouter(store: Store): Router {
   api.get('/experiments/:id', (req, res) => {
     const row = EXPERIMENT_ID_RE.test(req.params.id) ? store.getExperiment(req.params.id) : undefined;
     if (!row) return notFound(res, req.params.id);
-    res.json({ experiment: experimentSummary(store, row) });
+    res.json({ experiment: { ...experimentSummary(store, row), endedBy: row.endedBy } });
   });
 
   // The run over time and its latency distribution (compare page charts): bounded by ?points=.
@@ -83,6 +87,11 @@ export function experimentsRouter(store: Store): Router {
   });
 
   return api;
+}
+
+/** Compare says which runs the hub had to close: their end is their last data, not a measured end. */
+function timeoutNote(row: ExperimentRow): string {
+  return `${row.name} (${row.id}) was ended by timeout: its agent never ended it (it stopped, or restarted without its state directory), so the hub closed it at its last data`;
 }
 
 function notFound(res: Response, id: string): void {

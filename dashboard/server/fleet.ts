@@ -43,6 +43,7 @@ export class Fleet {
       clockOffsetMs: row.clockOffsetMs,
       clockCorrected: row.clockCorrected,
       droppedSamples: row.droppedSamples,
+      ...(row.demo ? { demo: true as const } : {}),
     };
   }
 

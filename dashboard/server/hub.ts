@@ -16,6 +16,7 @@ import type { Logger } from '../../shared/log.js';
 import { MAX_AGENT_FRAME_BYTES } from '../../shared/protocol.js';
 import { Store, type StoreOptions } from '../store/store.js';
 import { attachAgentSocket, sendAgentError } from './agent-socket.js';
+import { DEFAULT_EXPERIMENT_TIMEOUT_MS, startExperimentTimeout } from './experiment-timeout.js';
 import { authenticate, authRouter, Credentials, requireAuth, sameOrigin, type Principal } from './auth/index.js';
 import { bearerToken } from './auth/tokens.js';
 import { alertsRouter, startAlerts, type AlertOptions } from './alerts/index.js';
@@ -29,6 +30,7 @@ import { metricsRoute } from './prometheus.js';
 import { resolveDestinations, startRemoteWrite, type RemoteWriteConfig, type RemoteWriteQueueLimits } from './remote-write/index.js';
 import { IpLimiter, resolveLimits, type BucketLimit, type HubLimits } from './rate-limit.js';
 import { startMaintenance } from './storage-maintenance.js';
+import { startSnapshots } from './experiment-snapshots.js';
 
 export const AGENT_PATH = '/ws/agent';
 export const LIVE_PATH = '/ws/live';
@@ -55,6 +57,8 @@ export interface HubOptions {
   store?: StoreOptions;
   /** How often stored history is sealed, rolled up and pruned (ms); default 5000. */
   maintenanceMs?: number;
+  /** How long after a change an ended experiment's snapshot is computed again (ms; debounces backlogs); default 2000. */
+  snapshotDelayMs?: number;
   /**
    * Serve HTTPS (and wss:// for agents and browsers) with this PEM certificate (chain) and
    * private key instead of plain HTTP. Without it, put a TLS proxy in front (docs/reverse-proxy.md).
@@ -81,6 +85,11 @@ export interface HubOptions {
   remoteWrite?: RemoteWriteConfig[];
   /** The remote-write queue's size and age cap (remote-write/index.ts has the defaults). */
   remoteWriteQueue?: Partial<RemoteWriteQueueLimits>;
+  /**
+   * A running experiment whose device sends nothing for this long, or whose agent no longer
+   * has it open for this long, is closed as "ended by timeout" (experiment-timeout.ts); default 1 h.
+   */
+  experimentTimeoutMs?: number;
 }
 
 export interface Hub {
@@ -115,7 +124,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const store = Store.open(opts.dataDir, destinations.length > 0 ? { ...opts.store, remoteWrite: true } : opts.store);
   log.info({ db: store.path }, 'database open');
   const fleet = new Fleet(store);
+  // Before maintenance: the start-up snapshot pass should see raw samples that retention is about to drop.
+  const snapshots = startSnapshots(store, log.child({ part: 'snapshots' }), { delayMs: opts.snapshotDelayMs });
   const maintenance = startMaintenance(store, log.child({ part: 'storage' }), opts.maintenanceMs ?? 5000);
+  const experimentTimeout = startExperimentTimeout(store, log.child({ part: 'experiments' }), { timeoutMs: opts.experimentTimeoutMs ?? DEFAULT_EXPERIMENT_TIMEOUT_MS });
   const ingest = new IngestQueue(store, log.child({ part: 'ingest' }), { probeEveryMs: opts.storeProbeMs });
   const limits = resolveLimits(opts.limits);
   const live = new LiveFeed(fleet, log.child({ part: 'live' }), limits.live);
@@ -274,7 +286,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       ws.on('pong', () => alive.set(ws, true));
       if (wss === agentWss) {
         if (agentAuth) agentTokens.set(ws, agentAuth.tokenId);
-        attachAgentSocket(ws, remote, { store, ingest, fleet, live, log: log.child({ part: 'agent' }), limit: limits.agent, auth: agentAuth });
+        attachAgentSocket(ws, remote, { store, ingest, fleet, live, log: log.child({ part: 'agent' }), limit: limits.agent, auth: agentAuth, onHello: experimentTimeout.noteHello });
       } else {
         if (viewer) viewers.set(ws, viewer);
         live.attach(ws);
@@ -354,6 +366,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       clearInterval(heartbeat);
       if (authCheck) clearInterval(authCheck);
       maintenance.stop();
+      experimentTimeout.stop();
+      snapshots.stop();
       ingest.close();
       live.closeAll();
       for (const ws of agentWss.clients) ws.close(1001, 'hub shutting down');

@@ -105,12 +105,14 @@ export function renderExposition(devices: readonly DeviceSummary[], hub: HubHeal
   const info: string[] = [];
   for (const device of devices) {
     const id = escapeLabelValue(device.id);
-    const only = `{${DEVICE_LABEL}="${id}"} `;
+    // Demo devices (edgewatch demo) say so on every series, so a dashboard or alert can leave them out.
+    const demo = device.demo ? ',demo="true"' : '';
+    const only = `{${DEVICE_LABEL}="${id}"${demo}} `;
     up.push(`${DEVICE_FAMILIES.up.name}${only}${device.online ? 1 : 0}`);
     if (device.lastSeen !== null) lastSeen.push(`${DEVICE_FAMILIES.lastSeen.name}${only}${formatValue(device.lastSeen / 1000)}`);
     dropped.push(`${DEVICE_FAMILIES.dropped.name}${only}${formatValue(device.droppedSamples)}`);
     info.push(
-      `${DEVICE_FAMILIES.info.name}{${DEVICE_LABEL}="${id}",name="${escapeLabelValue(device.name)}",hostname="${escapeLabelValue(device.hostname ?? '')}",agent_version="${escapeLabelValue(device.agentVersion ?? '')}"} 1`,
+      `${DEVICE_FAMILIES.info.name}{${DEVICE_LABEL}="${id}"${demo},name="${escapeLabelValue(device.name)}",hostname="${escapeLabelValue(device.hostname ?? '')}",agent_version="${escapeLabelValue(device.agentVersion ?? '')}"} 1`,
     );
     if (!device.online || !device.latest) continue;
     const known = cache.of(device.id);
@@ -122,7 +124,7 @@ export function renderExposition(devices: readonly DeviceSummary[], hub: HubHeal
       if (line === undefined) {
         const series = seriesNameOf(metric);
         // NaN as the last value: never equal, so the first scrape writes the text.
-        line = { family: series.family, prefix: flat(`${series.head}${id}"${series.labels}} `), convert: series.convert, value: NaN, text: '' };
+        line = { family: series.family, prefix: flat(`${series.head}${id}"${demo}${series.labels}} `), convert: series.convert, value: NaN, text: '' };
         known.set(metric, line);
       }
       if (value !== line.value) {

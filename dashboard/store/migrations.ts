@@ -337,6 +337,48 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE alert_settings ADD COLUMN signing_secret TEXT;
   ALTER TABLE alert_settings ADD COLUMN signing_secret_created_at INTEGER;  -- hub clock, ms
   `,
+  // 12: experiment snapshots (dashboard/server/experiment-snapshots.ts). The comparison figures
+  // of an ended experiment (everything compare shows, also the ones taken from raw samples:
+  // CPU/GPU, power, energy, temperatures, throttling), computed at its end and again when late
+  // data for its window arrives, so compare never depends on raw retention. SQL cannot compute
+  // them: the hub snapshots every ended experiment that lacks one when it opens the store.
+  `
+  CREATE TABLE experiment_snapshots (
+    experiment_id TEXT    PRIMARY KEY,
+    computed_at   INTEGER NOT NULL,             -- hub clock, ms
+    format        INTEGER NOT NULL,             -- version of the figures' JSON shape
+    source        TEXT    NOT NULL,             -- 'raw' | 'rollup': what the figures were taken from
+    figures       TEXT    NOT NULL              -- JSON
+  ) WITHOUT ROWID;
+  `,
+  // 13: how an experiment ended. NULL: its agent ended it; 'timeout': its agent never came back
+  // and the hub closed it (dashboard/server/experiment-timeout.ts).
+  `
+  ALTER TABLE experiments ADD COLUMN ended_by TEXT;
+  `,
+  // 14: demo devices (edgewatch demo): a replayed fleet, marked everywhere it shows.
+  `
+  ALTER TABLE devices ADD COLUMN demo INTEGER NOT NULL DEFAULT 0;
+  `,
+  // 15: clock steps the hub saw in a device's batches (dashboard/server/clock.ts): a device
+  // whose clock was wrong, then fixed, while batches waited in its spool. Kept so the device
+  // page can say which samples were re-timed and by how much.
+  `
+  CREATE TABLE clock_events (
+    device_num  INTEGER NOT NULL,
+    at          INTEGER NOT NULL,             -- hub clock, ms, when the step was seen
+    step_ms     INTEGER NOT NULL,             -- device wall clock jump (negative: backwards)
+    samples     INTEGER NOT NULL,             -- samples re-timed because of it
+    first_t     INTEGER,                      -- re-timed range, hub timeline, ms
+    last_t      INTEGER,
+    PRIMARY KEY (device_num, at)
+  ) WITHOUT ROWID;
+  `,
+  // 16: running experiments, for the hub's experiment timeout (dashboard/server/experiment-
+  // timeout.ts): its periodic sweep reads only experiments without an end, however many ended.
+  `
+  CREATE INDEX experiments_running ON experiments (device_num) WHERE "end" IS NULL;
+  `,
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

@@ -14,9 +14,19 @@ import { AuthStore } from './auth-store.js';
 import { decodeBuckets, encodeBuckets } from './buckets-codec.js';
 import { migrate } from './migrations.js';
 import { RemoteWriteQueue } from './remote-write-queue.js';
+import { SnapshotStore } from './snapshot-store.js';
 import { encodeHead } from './tiers/head-codec.js';
 import { History, type MaintenanceResult } from './tiers/history.js';
 import { DEFAULT_RETENTION, type RetentionSettings } from './tiers/layout.js';
+
+/** A row of clock_events: a device's wall clock stepped by stepMs; `samples` were re-timed (first/last: hub timeline). */
+export interface ClockEventRow {
+  at: number;
+  stepMs: number;
+  samples: number;
+  firstT: number;
+  lastT: number;
+}
 
 export interface DeviceRow {
   num: number;
@@ -37,6 +47,8 @@ export interface DeviceRow {
   droppedSamples: number;
   /** Samples refused because they lay too far in the hub's future, even after correction. */
   rejectedSamples: number;
+  /** A simulated device of `edgewatch demo` (its hello said so). */
+  demo: boolean;
 }
 
 export interface BatchToCommit {
@@ -111,6 +123,7 @@ interface RawDeviceRow {
   clock_corrected: number;
   dropped_samples: number;
   rejected_samples: number;
+  demo: number;
 }
 
 export const DB_FILE_NAME = 'edgewatch.db';
@@ -143,6 +156,20 @@ export interface ExperimentRow {
   conditions: RunConditions | null;
   /** Timings the agent could not count, from its end event; null from an agent that does not say. */
   dropped: number | null;
+  /** 'timeout': the hub closed it, its agent never ended it (experiment-timeout.ts); null: ended by its agent, or running. */
+  endedBy: 'timeout' | null;
+}
+
+/** A running experiment as the timeout sweep sees it (dashboard/server/experiment-timeout.ts). */
+export interface RunningExperiment {
+  id: string;
+  deviceNum: number;
+  /** Device clock, ms. */
+  start: number;
+  /** Hub clock, ms, of the device's last committed batch. */
+  deviceLastSeen: number | null;
+  /** Device clock of the device's newest sample. */
+  deviceLatestT: number | null;
 }
 
 export interface ExperimentQuery {
@@ -194,6 +221,8 @@ export class Store {
   readonly alerts: AlertStore;
   /** The remote-write outbox and cursors; null unless StoreOptions.remoteWrite (nothing is queued then). */
   readonly remoteWriteQueue: RemoteWriteQueue | null;
+  /** Ended experiments' stored comparison figures, and which ones commits made stale (snapshot-store.ts). */
+  readonly snapshots: SnapshotStore;
   private readonly db: Db;
   private readonly metricIds = new Map<string, number>();
   /** (device, metric) pairs already in device_metrics, as deviceNum · 2^32 + metricId. */
@@ -215,6 +244,10 @@ export class Store {
     pruneProcesses: Statement;
     upsertExperiment: Statement;
     experimentDevice: Statement;
+    runningExperiments: Statement;
+    agentOverridesTimeout: Statement;
+    lastExperimentSecond: Statement;
+    closeExperimentByTimeout: Statement;
     upsertScore: Statement;
     scoresOf: Statement;
     existingInference: Statement;
@@ -270,14 +303,14 @@ export class Store {
     const db = this.db;
     this.stmt = {
       insertDevice: db.prepare(
-        `INSERT INTO devices (id, name, hostname, first_seen, interval_ms, agent_version, capabilities, inventory)
-         VALUES (@id, @name, @hostname, @now, @intervalMs, @agentVersion, @capabilities, @inventory)
+        `INSERT INTO devices (id, name, hostname, first_seen, interval_ms, agent_version, capabilities, inventory, demo)
+         VALUES (@id, @name, @hostname, @now, @intervalMs, @agentVersion, @capabilities, @inventory, @demo)
          ON CONFLICT(id) DO NOTHING`,
       ),
       updateDeviceOnHello: db.prepare(
         `UPDATE devices SET name = @name, hostname = @hostname, interval_ms = @intervalMs,
            agent_version = @agentVersion, capabilities = @capabilities, inventory = @inventory,
-           clock_offset_ms = @clockOffsetMs
+           clock_offset_ms = @clockOffsetMs, demo = @demo
          WHERE id = @id`,
       ),
       deviceById: db.prepare('SELECT * FROM devices WHERE id = ?'),
@@ -338,7 +371,20 @@ export class Store {
            dropped = MAX(COALESCE(excluded.dropped, experiments.dropped), COALESCE(experiments.dropped, excluded.dropped))
          WHERE experiments.device_num = excluded.device_num`,
       ),
+      // The agent's word beats the hub's timeout: its end replaces the hub's, and an event
+      // without an end (the agent still has it open, e.g. reloaded after a restart) reopens it.
+      // A separate statement so that the upsert above stays as it was for every other event.
+      agentOverridesTimeout: db.prepare(
+        `UPDATE experiments SET "end" = @end, ended_by = NULL WHERE id = @id AND device_num = @device AND ended_by IS NOT NULL`,
+      ),
       experimentDevice: db.prepare('SELECT device_num FROM experiments WHERE id = ?').pluck(),
+      // On experiments_running (migration 16): only running experiments are read, however many ended.
+      runningExperiments: db.prepare(
+        `SELECT e.id, e.device_num, e.start, d.last_seen, json_extract(d.latest, '$.t') AS latest_t
+         FROM experiments e INDEXED BY experiments_running JOIN devices d ON d.num = e.device_num WHERE e."end" IS NULL`,
+      ),
+      lastExperimentSecond: db.prepare('SELECT MAX(t) FROM inference_seconds WHERE device_num = ? AND experiment_id = ?').pluck(),
+      closeExperimentByTimeout: db.prepare(`UPDATE experiments SET "end" = ?, ended_by = 'timeout' WHERE id = ? AND "end" IS NULL`),
       upsertScore: db.prepare(
         `INSERT INTO experiment_scores (experiment_id, name, value, better) VALUES (?, ?, ?, ?)
          ON CONFLICT (experiment_id, name) DO UPDATE SET value = excluded.value, better = excluded.better`,
@@ -433,6 +479,8 @@ export class Store {
     this.auth = new AuthStore(db);
     this.alerts = new AlertStore(db);
     this.remoteWriteQueue = opts.remoteWrite ? new RemoteWriteQueue(db) : null;
+    // 10 s: the idle window compare uses by default (compare.ts DEFAULT_IDLE_WINDOW_S).
+    this.snapshots = new SnapshotStore(db, 10_000);
   }
 
   /** Opens (creating if needed) the database in `dataDir` and brings its schema up to date. */
@@ -472,6 +520,34 @@ export class Store {
     this.stmt.addRejected.run(n, deviceNum);
   }
 
+  // --- Clock events (migration 15): wall-clock steps of a device the hub re-timed samples for
+  // (dashboard/server/clock.ts). Statements prepared on first use, kept apart from `stmt`.
+  private clockStmts?: { upsert: Statement; recent: Statement };
+
+  private clockStatements(): { upsert: Statement; recent: Statement } {
+    this.clockStmts ??= {
+      // Saved again as each batch of a backlog is stored: one row per step, its count growing.
+      upsert: this.db.prepare(
+        `INSERT INTO clock_events (device_num, at, step_ms, samples, first_t, last_t) VALUES (@device, @at, @stepMs, @samples, @firstT, @lastT)
+         ON CONFLICT (device_num, at) DO UPDATE SET step_ms = excluded.step_ms, samples = excluded.samples, first_t = excluded.first_t, last_t = excluded.last_t`,
+      ),
+      recent: this.db.prepare('SELECT at, step_ms, samples, first_t, last_t FROM clock_events WHERE device_num = ? ORDER BY at DESC LIMIT ?'),
+    };
+    return this.clockStmts;
+  }
+
+  /** Saves a clock step event (the whole row: samples is its total so far). */
+  saveClockEvent(deviceNum: number, e: ClockEventRow): void {
+    this.clockStatements().upsert.run({ device: deviceNum, at: e.at, stepMs: e.stepMs, samples: e.samples, firstT: e.firstT, lastT: e.lastT });
+  }
+
+  /** The device's most recent clock events, newest first. */
+  clockEvents(deviceNum: number, limit = 10): ClockEventRow[] {
+    const rows = this.clockStatements().recent.all(deviceNum, limit) as { at: number; step_ms: number; samples: number; first_t: number | null; last_t: number | null }[];
+    return rows.map((r) => ({ at: r.at, stepMs: r.step_ms, samples: r.samples, firstT: r.first_t ?? r.at, lastT: r.last_t ?? r.at }));
+  }
+  // --- end of clock events
+
   /** Records a device's hello: creates it on first sight, refreshes its identity after. */
   upsertDevice(hello: Hello, now: number): DeviceRow {
     const params = {
@@ -483,6 +559,7 @@ export class Store {
       agentVersion: hello.agent.version,
       capabilities: JSON.stringify(hello.capabilities),
       inventory: JSON.stringify(hello.inventory),
+      demo: hello.device.demo ? 1 : 0,
       // The hello is stamped with the agent's clock as it is sent and arrives within
       // milliseconds on a LAN: the difference is the device's clock error, to within the
       // network delay. (Batch timestamps cannot tell: a resent backlog is old on purpose.)
@@ -553,6 +630,8 @@ export class Store {
       if (sample.e) for (const event of sample.e) this.upsertExperiment(item.deviceNum, event);
       if (sample.i) for (const agg of sample.i) this.insertInference(item.deviceNum, agg);
     }
+    // Experiment snapshots: marks the ended experiments whose figures this batch changes.
+    this.snapshots.noteBatch(item.deviceNum, samples);
 
     const ids: number[] = [];
     const values: number[] = [];
@@ -608,6 +687,7 @@ export class Store {
       conditions: e.conditions ? JSON.stringify(e.conditions) : null,
       dropped: e.dropped ?? null,
     });
+    this.stmt.agentOverridesTimeout.run({ id: e.id, device: deviceNum, end: e.end ?? null });
     if (e.scores && e.scores.length > 0 && this.stmt.experimentDevice.get(e.id) === deviceNum) {
       for (const score of e.scores) this.stmt.upsertScore.run(e.id, score.name, score.value, score.better);
     }
@@ -660,6 +740,32 @@ export class Store {
       if (id !== undefined) this.inferenceModelIds.set(name, id);
     }
     return id;
+  }
+
+  /** Experiments without an end, with when their device was last heard from (one indexed query). */
+  runningExperiments(): RunningExperiment[] {
+    return (this.stmt.runningExperiments.all() as { id: string; device_num: number; start: number; last_seen: number | null; latest_t: number | null }[]).map((r) => ({
+      id: r.id,
+      deviceNum: r.device_num,
+      start: r.start,
+      deviceLastSeen: r.last_seen,
+      deviceLatestT: typeof r.latest_t === 'number' ? r.latest_t : null,
+    }));
+  }
+
+  /** Start of the newest second with timings tagged with the experiment (device clock, ms), or null. */
+  lastExperimentSecond(deviceNum: number, experimentId: string): number | null {
+    return (this.stmt.lastExperimentSecond.get(deviceNum, experimentId) as number | null) ?? null;
+  }
+
+  /**
+   * Ends a running experiment on the hub's authority (ended_by 'timeout'); false when it has
+   * ended meanwhile. Its snapshot is marked to be computed like any other end.
+   */
+  closeExperimentByTimeout(id: string, end: number): boolean {
+    const closed = this.stmt.closeExperimentByTimeout.run(Math.floor(end), id).changes > 0;
+    if (closed) this.snapshots.mark(id);
+    return closed;
   }
 
   getExperiment(id: string): ExperimentRow | undefined {
@@ -903,7 +1009,7 @@ export function experimentRangeEnd(e: ExperimentRow): number {
 
 const EXPERIMENT_SELECT = `SELECT e.id, e.device_num, d.id AS device_id, d.name AS device_name, e.name, e.tags, e.params,
   e.model_bytes, e.start, e."end" AS end_t, json_extract(d.latest, '$.t') AS device_latest_t,
-  e.warmup, e.measured_from, e.first_call_ms, e.conditions, e.dropped
+  e.warmup, e.measured_from, e.first_call_ms, e.conditions, e.dropped, e.ended_by
   FROM experiments e JOIN devices d ON d.num = e.device_num`;
 
 interface RawExperimentRow {
@@ -923,6 +1029,7 @@ interface RawExperimentRow {
   first_call_ms: number | null;
   conditions: string | null;
   dropped: number | null;
+  ended_by: string | null;
 }
 
 /** A stored histogram: inference_seconds and inference_warmup rows. */
@@ -974,6 +1081,7 @@ function toExperimentRow(r: RawExperimentRow): ExperimentRow {
     firstCallMs: r.first_call_ms,
     conditions: parseJson<RunConditions | null>(r.conditions, null),
     dropped: r.dropped,
+    endedBy: r.ended_by === 'timeout' ? 'timeout' : null,
   };
 }
 
@@ -995,6 +1103,7 @@ function toDeviceRow(r: RawDeviceRow): DeviceRow {
     clockCorrected: r.clock_corrected === 1,
     droppedSamples: r.dropped_samples,
     rejectedSamples: r.rejected_samples,
+    demo: r.demo === 1,
   };
 }
 

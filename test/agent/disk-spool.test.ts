@@ -1,14 +1,15 @@
 // The on-disk spool against real files in temp dirs: what is pushed survives a restart (a new
 // instance on the same directory), acks are remembered, a torn or corrupted record costs only
 // itself and what follows in its segment, finished segments are deleted, and the byte and age
-// bounds drop the oldest batches with exact counts. An unusable directory is reported, not fatal.
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+// bounds drop the oldest batches with exact counts. An unusable directory is reported, not
+// fatal, and the spool goes back to disk by itself once the directory can be written.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent } from '../../agent/agent.js';
 import { DiskSpool, encodeRecord, type DiskSpoolOptions } from '../../agent/transport/disk-spool.js';
-import { MemorySpool, SeqIndex, type SpooledBatch } from '../../agent/transport/spool.js';
+import { SeqIndex, type SpooledBatch } from '../../agent/transport/spool.js';
 import type { Collector } from '../../agent/collectors/collector.js';
 import { silentLogger } from '../../shared/log.js';
 import { eventually } from '../helpers/processes.js';
@@ -187,12 +188,95 @@ describe('DiskSpool', () => {
     expect(cap.warnings()).toEqual([expect.objectContaining({ batches: 2, samples: 3 })]);
   });
 
-  it('refuses to open where the directory cannot be created', () => {
+  it('opens on memory where the directory cannot be created, and moves to disk by itself once it can', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.remove);
     const file = join(tmp.dir, 'not-a-dir');
     writeFileSync(file, 'x');
-    expect(() => DiskSpool.open({ dir: join(file, 'spool'), log: silentLogger() })).toThrow(/ENOTDIR|EEXIST/);
+    const d = join(file, 'spool');
+    const cap = captureLogger();
+    const spool = DiskSpool.open({ dir: d, log: cap.log, probeMs: 50 });
+    cleanups.push(() => spool.close());
+    expect(spool.degraded).toBe(true);
+    const clocked: SpooledBatch = { ...batch(2), clock: { boot: 'b0a7e1d2-0000-4000-8000-000000000001', mono: 12_345, wall: 1_700_000_002_000 } };
+    [batch(1, 2), clocked, batch(3, 1, 4)].forEach((b) => spool.push(b));
+    expect(seqs(spool)).toEqual([1, 2, 3]);
+    // Several probes fail meanwhile: still one error, naming the path and what happens next.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(spool.degraded).toBe(true);
+    expect(cap.errors()).toHaveLength(1);
+    expect(cap.errors()[0]!.msg).toMatch(new RegExp(`cannot write to ${d}.*in memory only.*tries again every 50 ms and moves back to disk by itself`));
+
+    // The disk is fixed: the timer's probe writes memory to a segment, oldest first.
+    unlinkSync(file);
+    await eventually('the spool back on disk', () => !spool.degraded, 5000, 20);
+    expect(segments(d)).toHaveLength(1);
+    expect(cap.lines.filter((l) => /writable again/.test(l.msg))).toEqual([expect.objectContaining({ batches: 3, samples: 4 })]);
+    spool.push(batch(4));
+    expect([...spool.pending()]).toEqual([batch(1, 2), clocked, batch(3, 1, 4), batch(4)]);
+    spool.close();
+    // On disk for real: a new instance reads all four back, every field intact.
+    const again = open({ dir: d });
+    expect(again.reloaded).toBe(4);
+    expect([...again.pending()]).toEqual([batch(1, 2), clocked, batch(3, 1, 4), batch(4)]);
+  });
+
+  it('after a disk-full fallback, probes until space returns, then moves memory to disk: nothing lost, order kept, no duplicates', () => {
+    const d = dir();
+    const cap = captureLogger();
+    const spool = DiskSpool.open({ dir: d, log: cap.log, segmentBytes: 2 * recordBytes(), probeMs: 60_000 });
+    cleanups.push(() => spool.close());
+    spool.push(batch(1));
+    spool.push(batch(2));
+    // The next three segment numbers are /dev/full: the roll and two probes fail with ENOSPC.
+    const next = segments(d).map((f) => Number(f.slice(0, 16)))[0]! + 1;
+    const full = [0, 1, 2].map((i) => join(d, `${String(next + i).padStart(16, '0')}.seg`));
+    full.forEach((f) => symlinkSync('/dev/full', f));
+    spool.push(batch(3));
+    spool.push(batch(4));
+    expect(spool.degraded).toBe(true);
+    expect(spool.probe()).toBe(false);
+    expect(spool.degraded).toBe(true);
+    expect(cap.errors()).toHaveLength(1);
+    spool.push(batch(5));
+    // Space is back.
+    for (const f of full) rmSync(f, { force: true });
+    expect(spool.probe()).toBe(true);
+    expect(spool.degraded).toBe(false);
+    expect(spool.takeDropped()).toBe(0);
+    spool.push(batch(6));
+    expect(seqs(spool)).toEqual([1, 2, 3, 4, 5, 6]);
+    spool.ack(1);
+    spool.close();
+    const again = open({ dir: d });
+    expect([...again.pending()]).toEqual([2, 3, 4, 5, 6].map((s) => batch(s)));
+    expect(cap.errors()).toHaveLength(1);
+  });
+
+  it('when the disk fills again halfway through moving memory back, keeps what it moved on disk and the rest in memory, in order', () => {
+    const d = dir();
+    const cap = captureLogger();
+    const spool = DiskSpool.open({ dir: d, log: cap.log, segmentBytes: 2 * recordBytes(), probeMs: 60_000 });
+    cleanups.push(() => spool.close());
+    const first = Number(segments(d)[0]!.slice(0, 16));
+    const segPath = (n: number) => join(d, `${String(n).padStart(16, '0')}.seg`);
+    // The active segment is empty: replace it by /dev/full, so the first push fails.
+    spool.push(batch(1));
+    spool.push(batch(2));
+    symlinkSync('/dev/full', segPath(first + 1));
+    for (let s = 3; s <= 6; s++) spool.push(batch(s));
+    expect(spool.degraded).toBe(true);
+    // The probe's segment takes two records; the roll after it hits /dev/full again.
+    symlinkSync('/dev/full', segPath(first + 3));
+    expect(spool.probe()).toBe(false);
+    expect(readdirSync(d).filter((f) => f.endsWith('.seg')).length).toBeGreaterThanOrEqual(2);
+    expect(seqs(spool)).toEqual([1, 2, 3, 4, 5, 6]);
+    rmSync(segPath(first + 3), { force: true });
+    expect(spool.probe()).toBe(true);
+    expect([...spool.pending()].map((b) => b.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    spool.close();
+    expect([...open({ dir: d }).pending()]).toEqual([1, 2, 3, 4, 5, 6].map((s) => batch(s)));
+    expect(cap.errors()).toHaveLength(1);
   });
 
   it('falls back to memory when a write fails (disk full), logs one error, and loses nothing it holds', () => {
@@ -279,7 +363,7 @@ describe('startAgent spool choice', () => {
     expect(segments(join(tmp.dir, 'spool')).length).toBeGreaterThan(0);
   });
 
-  it('falls back to memory, with one error naming the path and what to do, when the spool directory cannot be made', async () => {
+  it('keeps batches in memory, with one error naming the path and what to do, when the spool directory cannot be made, and moves them to disk once it can', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.remove);
     mkdirSync(join(tmp.dir, 'state'));
@@ -287,7 +371,8 @@ describe('startAgent spool choice', () => {
     const cap = captureLogger();
     const agent = await start(join(tmp.dir, 'state'), cap.log);
     cleanups.push(() => agent.stop());
-    expect(agent.spool).toBeInstanceOf(MemorySpool);
+    const spool = agent.spool as DiskSpool;
+    expect(spool.degraded).toBe(true);
     const errors = cap.errors();
     expect(errors).toHaveLength(1);
     expect(errors[0]!.msg).toContain(join(tmp.dir, 'state', 'spool'));
@@ -295,5 +380,10 @@ describe('startAgent spool choice', () => {
     // The agent keeps sampling.
     await eventually('a batch in memory', () => agent.spool.batchCount > 0, 5000, 50);
     expect(existsSync(join(tmp.dir, 'state', 'agent-state.json'))).toBe(true);
+    // The file is moved away: within a probe (3 s) the backlog is in a segment.
+    unlinkSync(join(tmp.dir, 'state', 'spool'));
+    await eventually('the spool back on disk', () => !spool.degraded, 10_000, 100);
+    expect(segments(join(tmp.dir, 'state', 'spool')).length).toBeGreaterThan(0);
+    expect(cap.errors()).toHaveLength(1);
   });
 });

@@ -108,7 +108,7 @@ describe('InferenceAggregator', () => {
     agg.timing({ model: 'm', latencyMs: 1, t: T0 + 1100, experiment: id }, T0 + 1100);
     agg.timing({ model: 'm', latencyMs: 1, t: T0 + 2100, experiment: id }, T0 + 2100); // a third open second: over the bound
     agg.timing({ model: 'm', latencyMs: 1, t: T0 + 2200 }, T0 + 2200);
-    expect(agg.stats().dropped).toEqual({ overflow: 2, stale: 0 });
+    expect(agg.stats().dropped).toEqual({ overflow: 2, stale: 0, models: 0 });
     const first = agg.drain(T0 + 2300);
     expect(first.metrics['inference.dropped']).toBe(2);
     expect(agg.drain(T0 + 2400).metrics['inference.dropped']).toBeUndefined();
@@ -133,7 +133,7 @@ describe('InferenceAggregator', () => {
     // Within the hour, so trusted: filed under its own second although that was handed out long ago.
     agg.timing({ model: 'm', latencyMs: 6, t: at + 1500 - 3_600_000 }, at + 1500);
     expect(agg.drain(T0 + 2750).aggregates).toEqual([expect.objectContaining({ t: at + 1000 - 3_600_000, sum: 6 })]);
-    expect(agg.stats().dropped).toEqual({ overflow: 0, stale: 0 });
+    expect(agg.stats().dropped).toEqual({ overflow: 0, stale: 0, models: 0 });
   });
 
   it('gives infer.* metrics for the last complete second only, on the drain that seals it', () => {
@@ -242,15 +242,20 @@ describe('InferenceAggregator', () => {
     for (let s = 0; s < 10; s++) spread.timing({ model: 'm', latencyMs: 1, t: T0 - s * 1000 }, T0);
     expect(spread.stats().dropped.overflow).toBe(6);
 
-    // At most 64 open: the 65th start ends the oldest, which is reported as ended.
+    // At most 64 open: a 65th start within a minute of them all is refused (429, counted); once
+    // the oldest has been idle a minute, the next start ends it, and it is reported as ended.
     const exps = new InferenceAggregator();
-    const started = Array.from({ length: 65 }, (_, i) => exps.startExperiment({ name: `e${i}` }, T0 + i).id);
+    const started = Array.from({ length: 64 }, (_, i) => exps.startExperiment({ name: `e${i}` }, T0 + i).id);
+    expect(() => exps.startExperiment({ name: 'e64' }, T0 + 64)).toThrow(expect.objectContaining({ status: 429, message: expect.stringMatching(/64 experiments are open/) }));
+    expect(exps.stats()).toMatchObject({ openExperiments: 64, experimentsEvicted: 0, experimentsRefused: 1 });
+    const late = T0 + 60_001;
+    exps.startExperiment({ name: 'e64' }, late);
     expect(exps.stats()).toMatchObject({ openExperiments: 64, experimentsEvicted: 1 });
-    expect(exps.endExperiment(started[0]!, T0 + 100)).toBeNull();
-    const first = exps.drain(T0 + 200).experiments;
+    expect(exps.endExperiment(started[0]!, late + 100)).toBeNull();
+    const first = exps.drain(late + 200).experiments;
     expect(first).toHaveLength(64);
-    expect(first.find((e) => e.id === started[0])).toEqual(expect.objectContaining({ end: T0 + 64 }));
-    expect(exps.drain(T0 + 300).experiments).toHaveLength(1);
+    expect(first.find((e) => e.id === started[0])).toEqual(expect.objectContaining({ end: late }));
+    expect(exps.drain(late + 300).experiments).toHaveLength(1);
   });
 
   it('drops seconds older than 10 s that were never drained, counting their timings', () => {

@@ -91,7 +91,7 @@ describe('inference receiver', () => {
     // One datagram, one receive time: the agent clock, not the line's t=.
     expect(new Set(sink.timings.map((r) => r.receivedAt)).size).toBe(1);
     expect(sink.timings[0]!.receivedAt).toBeGreaterThanOrEqual(before);
-    expect(receiver.stats()).toEqual({ udpDatagrams: 1, udpLines: 3, httpRequests: 0, accepted: 3, rejected: 0 });
+    expect(receiver.stats()).toEqual({ udpDatagrams: 1, udpLines: 3, httpRequests: 0, accepted: 3, rejected: 0, refused: 0, connectionsRefused: 0 });
   });
 
   it('counts bad UDP lines as rejected, keeps the good ones beside them, and keeps running', async () => {
@@ -315,7 +315,7 @@ describe('inference receiver', () => {
     await post('/v1/timings', { timings: [{ model: 'm', latencyMs: 1 }] });
     const health = await fetch(`${base}/v1/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ ok: true, stats: { udpDatagrams: 0, udpLines: 0, httpRequests: 2, accepted: 1, rejected: 0 } });
+    expect(await health.json()).toEqual({ ok: true, stats: { udpDatagrams: 0, udpLines: 0, httpRequests: 2, accepted: 1, rejected: 0, refused: 0, connectionsRefused: 0 } });
 
     const unknown = await fetch(`${base}/v2/nothing`);
     expect(unknown.status).toBe(404);

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { startHub, type Hub } from '../../dashboard/server/hub.js';
+import { startHub, type Hub, type HubOptions } from '../../dashboard/server/hub.js';
 import { silentLogger } from '../../shared/log.js';
 import { eventually, REPO_ROOT } from '../helpers/processes.js';
 
@@ -104,9 +104,9 @@ export function watchPage(page: Page, sink: PageSink, opts: WatchOptions = {}): 
 }
 
 /** An in-process hub on a free loopback port (auth off, as in-process hubs are) serving a private web root. */
-export async function startUiHub(dir: string): Promise<Hub> {
+export async function startUiHub(dir: string, extra: Partial<HubOptions> = {}): Promise<Hub> {
   const webRoot = await privateWebRoot(dir);
-  return startHub({ port: 0, host: '127.0.0.1', dataDir: join(dir, 'data'), webRoot, log: silentLogger() });
+  return startHub({ port: 0, host: '127.0.0.1', dataDir: join(dir, 'data'), webRoot, log: silentLogger(), ...extra });
 }
 
 /** A page in a fresh light-mode context, watched into `sink`, with a 15 s default timeout. */

@@ -167,6 +167,7 @@ describe('experiments API and comparison', () => {
       modelBytes: 102_228_128,
       start: T0 + 1000,
       end: T0 + 21_000,
+      endedBy: null,
       models: ['resnet50'],
       inferences: runs[0]!.latencies.length,
     } satisfies ExperimentSummary);

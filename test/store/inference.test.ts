@@ -98,6 +98,7 @@ describe('Store inference timings and experiments (real SQLite file)', () => {
       firstCallMs: null,
       conditions: null,
       dropped: null,
+      endedBy: null,
     });
     expect(store.getExperiment('x-nope')).toBeUndefined();
   });

@@ -14,7 +14,7 @@
 import { formatValue } from '../../../shared/format.js';
 import { ApiError, compareExperiments } from './api.js';
 import { CompareCharts } from './compare-charts.js';
-import { estimateLines, headlineSentence, headlines, trialP50s } from './compare-summary.js';
+import { estimateLines, figuresOrigin, headlineSentence, headlines, trialP50s } from './compare-summary.js';
 import { clear, h, setText } from './dom.js';
 import type { ComparisonResponse, ExperimentStats, RepeatGroup } from './experiment-types.js';
 import type { ExperimentTimeline } from '../../../shared/live.js';
@@ -181,6 +181,7 @@ export class ComparePage implements Page {
             h('a', { text: this.deviceName(e), attrs: { href: deviceHref(e.deviceId) } }),
             h('span', { text: ` · ${fullTime(e.start)}` }),
           ),
+          this.renderOrigin(e),
           h('label', { class: 'cmp-baseline' }, radio, h('span', { text: isBase ? 'baseline' : 'use as baseline' })),
         ),
       );
@@ -287,6 +288,14 @@ export class ComparePage implements Page {
       );
     }
     return block;
+  }
+
+  /** "figures as computed at …": an ended run's figures are the hub's stored snapshot. */
+  private renderOrigin(e: ExperimentStats): HTMLElement | null {
+    const text = figuresOrigin(e, fullTime);
+    if (!text) return null;
+    const title = 'The hub stores an ended run\'s figures when it ends (and again when late data arrives), so they outlive the raw samples.';
+    return h('div', { class: 'cmp-exp-meta cmp-origin', text, attrs: { title }, data: { origin: e.id } });
   }
 
   private renderNotes(res: ComparisonResponse): HTMLElement | null {

@@ -132,3 +132,15 @@ export function estimateLines(t: TrialSummary): EstimateLine[] {
   return out;
 }
 
+
+/**
+ * Under a run's name, quietly: when the hub computed the figures shown (an ended run's stored
+ * snapshot), and whether its CPU/power/energy figures are approximate (taken from rollups after
+ * raw retention). Null for figures computed live (running runs).
+ */
+export function figuresOrigin(e: Pick<ExperimentStats, 'snapshot' | 'sampleSource'>, time: (ms: number) => string): string | null {
+  const parts: string[] = [];
+  if (e.snapshot) parts.push(`figures as computed at ${time(e.snapshot.computedAt)}`);
+  if (e.sampleSource === '1m' || e.sampleSource === '1h') parts.push(`power and CPU from ${e.sampleSource === '1m' ? '1-minute' : '1-hour'} rollups (approximate)`);
+  return parts.length > 0 ? parts.join(' · ') : null;
+}

@@ -12,7 +12,7 @@ import { ApiError, getDevice, getProcesses, getSeries, listExperiments } from '.
 import { isJetson, isPi } from './board-model.js';
 import { planPage, type AbsentPanel, type PagePlan } from './chart-plan.js';
 import { TimeChart } from './charts.js';
-import { clockWarning, inventoryRows } from './device-facts.js';
+import { clockEventNotes, clockWarning, inventoryRows } from './device-facts.js';
 import { append, clear, h, setData, setText } from './dom.js';
 import type { ExperimentSummary } from './experiment-types.js';
 import { experimentsHref } from './experiments-model.js';
@@ -45,8 +45,11 @@ export class DevicePage implements Page {
   private readonly head = h('header', { class: 'device-head' });
   private readonly title = h('h1', { class: 'device-title' });
   private readonly badge = h('span', { class: 'badge' });
+  private readonly demoBadge = h('span', { class: 'badge badge-demo', text: 'demo', data: { field: 'demo' }, attrs: { title: 'a replayed device of edgewatch demo, not a real board' } });
   private readonly seen = h('span', { class: 'device-seen' });
   private readonly clockWarn = h('span', { class: 'clock-warning', attrs: { role: 'note' } });
+  /** Clock steps the hub re-timed samples for (GET /devices/:id clockEvents). */
+  private readonly clockEvents = h('ul', { class: 'clock-events', attrs: { 'aria-label': 'Clock events', hidden: '' } });
   private readonly host = h('div', { class: 'device-host' });
   private readonly inventory = h('dl', { class: 'inventory' });
   private readonly picker = h('nav', { class: 'range-picker', attrs: { 'aria-label': 'Time range' } });
@@ -133,7 +136,8 @@ export class DevicePage implements Page {
     this.fsSection = h('section', { class: 'fs-section', data: { 'metric-group': 'fs' } }, h('h2', { text: 'Filesystems' }), this.fsCue.el);
     this.fsSection.hidden = true;
     this.head.append(
-      h('div', { class: 'device-title-row' }, this.title, this.badge, this.seen, this.clockWarn),
+      h('div', { class: 'device-title-row' }, this.title, this.badge, this.demoBadge, this.seen, this.clockWarn),
+      this.clockEvents,
       this.host,
       this.inventory,
     );
@@ -294,6 +298,11 @@ export class DevicePage implements Page {
     for (const m of res.metrics) this.metrics.add(m);
     for (const m of Object.keys(d.latest?.m ?? {})) this.metrics.add(m);
     this.applyHubModelNames(res.models);
+    // h's `text` sets textContent: nothing here is parsed as HTML.
+    const notes = clockEventNotes(res.clockEvents ?? []);
+    clear(this.clockEvents);
+    for (const note of notes) this.clockEvents.append(h('li', { class: 'clock-event', text: note, attrs: { role: 'note' } }));
+    this.clockEvents.hidden = notes.length === 0;
     if (d.latest) this.learnModelNames([d.latest]);
     this.renderHeader(d);
     this.body.hidden = false;
@@ -336,6 +345,7 @@ export class DevicePage implements Page {
     setText(this.title, d.name);
     setText(this.badge, d.online ? 'online' : 'offline');
     this.badge.className = `badge ${d.online ? 'badge-online' : 'badge-offline'}`;
+    this.demoBadge.hidden = d.demo !== true;
     setData(this.el, { online: String(d.online) });
     setText(this.seen, !d.online && d.lastSeen !== null ? `last seen ${formatAge(Date.now() - d.lastSeen)}` : '');
     setText(this.host, d.hostname && d.hostname !== d.name ? d.hostname : '');

@@ -65,6 +65,18 @@ export function formatInteger(n: number | null | undefined): string {
     .replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
 }
 
+/**
+ * The badge of an experiment the hub closed because its agent never ended it, with what it
+ * means; null for one its agent ended (or still running).
+ */
+export function endedByBadge(e: { endedBy?: 'timeout' | null }): { text: string; title: string } | null {
+  if (e.endedBy !== 'timeout') return null;
+  return {
+    text: 'ended by timeout',
+    title: 'Its agent never ended it (it stopped, or restarted without its state directory): the hub closed it at its last data. Its figures cover what reached the hub.',
+  };
+}
+
 /** A duration in seconds: "42 s", "5 min 12 s", "1 h 05 min", "2 d 3 h". */
 export function formatDuration(seconds: number | null | undefined): string {
   if (!finite(seconds) || seconds < 0) return DASH;

@@ -8,6 +8,7 @@ import type { ExperimentSummary } from './experiment-types.js';
 import {
   bandColors,
   compareHref,
+  endedByBadge,
   experimentDevices,
   experimentsHref,
   formatCount,
@@ -233,6 +234,7 @@ export class ExperimentsPage implements Page {
           attrs: { href: deviceHref(e.deviceId, running ? 'live' : rangeFor(e.start, now)), title: e.name },
         }),
         running ? h('span', { class: 'badge badge-online', text: 'running' }) : null,
+        timedOutBadge(e),
       ),
       h('td', { class: 'exp-device-cell', data: { col: 'device', label: 'Device' }, text: e.deviceName || e.deviceId, attrs: { title: e.deviceId } }),
       h('td', { data: { col: 'start', label: 'Start' }, text: shortTime.format(new Date(e.start)), attrs: { title: fullTime(e.start) } }),
@@ -268,6 +270,11 @@ export class ExperimentsPage implements Page {
 }
 
 const shortTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+function timedOutBadge(e: ExperimentSummary): HTMLElement | null {
+  const badge = endedByBadge(e);
+  return badge ? h('span', { class: 'badge badge-offline', text: badge.text, data: { 'ended-by': 'timeout' }, attrs: { title: badge.title } }) : null;
+}
 
 function durationText(e: Pick<ExperimentSummary, 'start' | 'end'>, now: number): string {
   // Device clock vs browser clock: a running experiment's age is approximate.

@@ -22,6 +22,8 @@ class DeviceCard {
   private readonly name = h('h2', { class: 'device-name' });
   private readonly host = h('div', { class: 'device-host' });
   private readonly badge = h('span', { class: 'badge', data: { field: 'status' } });
+  /** `edgewatch demo`'s replayed devices: never mistaken for a real board. */
+  private readonly demoBadge = h('span', { class: 'badge badge-demo', text: 'demo', data: { field: 'demo' }, attrs: { title: 'a replayed device of edgewatch demo, not a real board' } });
   private readonly seen = h('div', { class: 'device-seen', data: { field: 'last-seen' } });
   private readonly cpu = h('span', { class: 'big-value', data: { field: 'cpu' } });
   private readonly mem = h('dd', { data: { field: 'mem' } });
@@ -63,7 +65,7 @@ class DeviceCard {
     this.el = h(
       'a',
       { class: 'device-card', attrs: { href: deviceHref(id) }, data: { 'device-id': id } },
-      h('div', { class: 'card-head' }, h('div', { class: 'card-title' }, this.name, this.host), this.badge),
+      h('div', { class: 'card-head' }, h('div', { class: 'card-title' }, this.name, this.host), h('div', { class: 'card-badges' }, this.demoBadge, this.badge)),
       this.seen,
       h(
         'div',
@@ -96,6 +98,7 @@ class DeviceCard {
     setData(this.el, { online: String(d.online) });
     setText(this.badge, d.online ? 'online' : 'offline');
     this.badge.className = `badge ${d.online ? 'badge-online' : 'badge-offline'}`;
+    this.demoBadge.hidden = d.demo !== true;
     this.el.classList.toggle('is-offline', !d.online);
     // Offline, every value below is the last one it sent: dimmed, and the line above says when.
     setData(this.el, { stale: String(!d.online) });
