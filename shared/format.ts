@@ -86,3 +86,15 @@ export function formatAge(ms: number): string {
   if (h < 48) return `${h} h ago`;
   return `${Math.round(h / 24)} d ago`;
 }
+
+/** "3 h 0 min", "4 min 10 s", "42 s": the size of a clock step or offset (hub logs, device page). */
+export function formatClockStep(ms: number): string {
+  const abs = Math.abs(ms);
+  const days = Math.floor(abs / 86_400_000);
+  const hours = Math.floor((abs % 86_400_000) / 3_600_000);
+  const minutes = Math.floor((abs % 3_600_000) / 60_000);
+  if (days > 0) return `${days} d ${hours} h`;
+  if (hours > 0) return `${hours} h ${minutes} min`;
+  if (minutes > 0) return `${minutes} min ${Math.floor((abs % 60_000) / 1000)} s`;
+  return `${Math.round(abs / 1000)} s`;
+}

@@ -61,10 +61,14 @@ export function demoCommand(): Command {
       });
       // This machine, as `start` runs it: the real agent and its collectors, next to the replayed boards.
       const stateDir = join(dataDir, 'agent');
-      const token = opts.auth ? localAgentToken(hub.store, stateDir, AgentState.load(stateDir).deviceId) : undefined;
+      // Loaded once and handed to the agent: on a state dir that cannot be written, a second load
+      // would generate another id than the one the token is bound to.
+      const deviceId = AgentState.load(stateDir).deviceId;
+      const token = opts.auth ? localAgentToken(hub.store, stateDir, deviceId) : undefined;
       const agentStarted = startAgent({
         hubUrl: hub.agentUrl,
         ...(token ? { token } : {}),
+        deviceId,
         intervalMs: 1000,
         stateDir,
         // No timing receiver: port 7262 belongs to a real agent on this machine, if one runs.

@@ -45,10 +45,14 @@ export function startCommand(): Command {
     try {
       const stateDir = join(dataDir, 'agent');
       // The local agent is enrolled without any manual step: a token for its own device id.
-      const token = opts.auth ? localAgentToken(hub.store, stateDir, AgentState.load(stateDir).deviceId) : undefined;
+      // Loaded once and handed to the agent: on a state dir that cannot be written, a second load
+      // would generate another id than the one the token is bound to.
+      const deviceId = AgentState.load(stateDir).deviceId;
+      const token = opts.auth ? localAgentToken(hub.store, stateDir, deviceId) : undefined;
       agent = await startAgent({
         hubUrl: hub.agentUrl,
         ...(token ? { token } : {}),
+        deviceId,
         intervalMs: opts.interval,
         stateDir,
         // Loopback whatever --host says: --host opens the dashboard, not the timing door.

@@ -13,7 +13,8 @@ import {
   type HubMessage,
 } from '../../shared/protocol.js';
 import { sqliteCode, type DeviceRow, type Store } from '../store/store.js';
-import { ClockEstimator, ClockSteps, correctionFor, correctSamples, formatStep, futureSamples, MAX_FUTURE_MS } from './clock.js';
+import { formatClockStep } from '../../shared/format.js';
+import { ClockEstimator, ClockSteps, correctionFor, correctSamples, futureSamples, MAX_FUTURE_MS } from './clock.js';
 import type { Fleet } from './fleet.js';
 import { StoreUnavailableError, type IngestQueue } from './ingest-queue.js';
 import type { LiveFeed } from './live-feed.js';
@@ -205,8 +206,8 @@ export function attachAgentSocket(socket: WebSocket, remote: string, deps: Agent
       log.warn(
         { stepMs: shiftMs, seq, firstT: first, crossBoot, clockOffsetMs: clock.offsetMs },
         crossBoot
-          ? `device samples from before its last reboot were stamped ${formatStep(shiftMs)} ${shiftMs > 0 ? 'ahead' : 'behind'} of when they can have been taken: re-timing them onto the hub clock (no monotonic link across a reboot: placement approximate, see clock.ts)`
-          : `device clock stepped ${direction} ${formatStep(shiftMs)} while these samples waited to be sent: re-timing them by the step`,
+          ? `device samples from before its last reboot were stamped ${formatClockStep(shiftMs)} ${shiftMs > 0 ? 'ahead' : 'behind'} of when they can have been taken: re-timing them onto the hub clock (no monotonic link across a reboot: placement approximate, see clock.ts)`
+          : `device clock stepped ${direction} ${formatClockStep(shiftMs)} while these samples waited to be sent: re-timing them by the step`,
       );
     }
   };

@@ -233,15 +233,3 @@ export class ClockSteps {
 function roundToSecond(ms: number): number {
   return Math.round(ms / CORRECTION_STEP_MS) * CORRECTION_STEP_MS;
 }
-
-/** "3 h 0 min", "42 s": the size of a step or an offset, for logs and the device page. */
-export function formatStep(ms: number): string {
-  const abs = Math.abs(ms);
-  const days = Math.floor(abs / 86_400_000);
-  const hours = Math.floor((abs % 86_400_000) / 3_600_000);
-  const minutes = Math.floor((abs % 3_600_000) / 60_000);
-  if (days > 0) return `${days} d ${hours} h`;
-  if (hours > 0) return `${hours} h ${minutes} min`;
-  if (minutes > 0) return `${minutes} min ${Math.floor((abs % 60_000) / 1000)} s`;
-  return `${Math.round(abs / 1000)} s`;
-}

@@ -1,5 +1,5 @@
 // Facts about a device read from its summary: what the fleet card and the device header show.
-import { formatValue } from '../../../shared/format.js';
+import { formatClockStep, formatValue } from '../../../shared/format.js';
 import type { ClockEvent, DeviceSummary } from '../../../shared/live.js';
 import { jetsonRelease, powerModeLabel } from './board-model.js';
 import { isVirtualInterface } from './chart-plan.js';
@@ -178,18 +178,6 @@ export function clockEventNotes(events: readonly ClockEvent[], now: Date = new D
     const sameDay = at.getFullYear() === now.getFullYear() && at.getMonth() === now.getMonth() && at.getDate() === now.getDate();
     const when = `${sameDay ? '' : `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} `}${pad(at.getHours())}:${pad(at.getMinutes())}`;
     const n = e.samples.toLocaleString('en-US');
-    return `Clock stepped ${e.stepMs > 0 ? 'back' : 'forward'} ${stepSize(e.stepMs)} at ${when}; ${n} sample${e.samples === 1 ? ' was' : 's were'} re-timed`;
+    return `Clock stepped ${e.stepMs > 0 ? 'back' : 'forward'} ${formatClockStep(e.stepMs)} at ${when}; ${n} sample${e.samples === 1 ? ' was' : 's were'} re-timed`;
   });
-}
-
-/** "3 h 0 min", "4 min 10 s", "42 s" (the hub's formatStep, kept here so the page bundles no server code). */
-function stepSize(ms: number): string {
-  const abs = Math.abs(ms);
-  const days = Math.floor(abs / 86_400_000);
-  const hours = Math.floor((abs % 86_400_000) / 3_600_000);
-  const minutes = Math.floor((abs % 3_600_000) / 60_000);
-  if (days > 0) return `${days} d ${hours} h`;
-  if (hours > 0) return `${hours} h ${minutes} min`;
-  if (minutes > 0) return `${minutes} min ${Math.floor((abs % 60_000) / 1000)} s`;
-  return `${Math.round(abs / 1000)} s`;
 }
