@@ -148,6 +148,11 @@ const EXCEPTIONS: Exception[] = [
     match: (a) => a[0] === 'npm' && a[1] === 'start',
     reason: 'builds, then runs `edgewatch start` on port 8080 until Ctrl-C: the hub of the tests below is that `edgewatch start`, on a free port',
   },
+  {
+    what: 'npm run demo',
+    match: (a) => a.join(' ') === 'npm run demo',
+    reason: 'builds, then runs `edgewatch demo` on port 8080 until Ctrl-C: test/integration/demo.test.ts and test/browser/demo.test.ts run `edgewatch demo` on a free port',
+  },
   { what: 'npm test', match: (a) => a[0] === 'npm' && a[1] === 'test', reason: 'the whole suite, this file included' },
   { what: 'npm run build', match: (a) => a.join(' ') === 'npm run build', reason: "vitest's global setup runs scripts/build.mjs before any test" },
   { what: 'scp … pi@raspberrypi.local:', match: (a) => a[0] === 'scp', reason: 'copies files to a Raspberry Pi over SSH: there is no board here' },
